@@ -1,0 +1,49 @@
+# Keras Playground — set-up, run, test, benchmark. Every target creates what it needs.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export HOST PORT
+
+.PHONY: run test bench lint clean deps dev-deps system-deps
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.runtime
+dev-deps: $(VENV)/.dev
+
+## Debian packages the tests use: Chromium for the browser tests, redis-server for scale-out tests.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server >/dev/null; \
+	fi
+
+## Start the app on http://$(HOST):$(PORT) (embedded worker pool, no external service).
+run: deps
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+## Run every test (unit, API, live-server streaming, headless-Chromium browser tests).
+test: dev-deps system-deps
+	$(VENV)/bin/ruff check app tests bench
+	$(PY) -m pytest
+
+## Benchmarks: figures printed and written as JSON under bench/results/.
+bench: dev-deps system-deps
+	$(PY) bench/bench_engine.py
+	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
+	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
+
+lint: dev-deps
+	$(VENV)/bin/ruff check app tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache bench/results

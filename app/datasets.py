@@ -1,0 +1,155 @@
+"""Toy 2-D datasets, as pure numpy functions of (n, noise, rng).
+
+The generators follow TensorFlow Playground's ``dataset.ts`` point for point
+(see docs/datasets.md): the same distributions, the [-6, 6] display domain and
+the same meaning of ``noise`` (a fraction, 0..0.5, from the 0..50 % slider).
+
+Labels: TensorFlow Playground uses +1 (blue) / -1 (orange).  Keras wants class
+indices, so classification labels here are ``1`` for TF Playground's +1 and
+``0`` for its -1.  Regression labels are the raw target values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+DOMAIN = (-6.0, 6.0)
+
+Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One registered dataset: its generator and what kind of problem it is."""
+
+    name: str
+    problem: str  # "classification" | "regression"
+    title: str
+    generate: Generator
+    n_classes: int = 2
+
+
+def _normal(rng: np.random.Generator, mean: float, variance: float, size: int) -> np.ndarray:
+    return mean + np.sqrt(variance) * rng.standard_normal(size)
+
+
+def circle(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Inner disc (r < 2.5) versus outer ring (3.5 < r < 5); noise only flips labels."""
+    radius = 5.0
+    half = n // 2
+    r = np.concatenate([rng.uniform(0, radius * 0.5, half), rng.uniform(radius * 0.7, radius, n - half)])
+    angle = rng.uniform(0, 2 * np.pi, n)
+    x, y = r * np.sin(angle), r * np.cos(angle)
+    nx, ny = rng.uniform(-radius, radius, n) * noise, rng.uniform(-radius, radius, n) * noise
+    label = (np.hypot(x + nx, y + ny) < radius * 0.5).astype(np.int64)
+    return np.column_stack([x, y]), label
+
+
+def xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Four quadrants; label 1 where x*y >= 0 (after noise); points kept 0.3 off the axes."""
+    padding = 0.3
+    x = rng.uniform(-5, 5, n)
+    y = rng.uniform(-5, 5, n)
+    x += np.where(x > 0, padding, -padding)
+    y += np.where(y > 0, padding, -padding)
+    nx, ny = rng.uniform(-5, 5, n) * noise, rng.uniform(-5, 5, n) * noise
+    label = ((x + nx) * (y + ny) >= 0).astype(np.int64)
+    return np.column_stack([x, y]), label
+
+
+def gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian blobs at (2, 2) and (-2, -2); noise widens them (variance 0.5 + 7*noise)."""
+    variance = 0.5 + 7.0 * noise
+    half = n // 2
+    pos = np.column_stack([_normal(rng, 2, variance, half), _normal(rng, 2, variance, half)])
+    neg = np.column_stack([_normal(rng, -2, variance, n - half), _normal(rng, -2, variance, n - half)])
+    label = np.concatenate([np.ones(half, np.int64), np.zeros(n - half, np.int64)])
+    return np.vstack([pos, neg]), label
+
+
+def spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved arms (1.75 turns, radius 0..5); noise moves the points."""
+    half = n // 2
+    points, labels = [], []
+    for count, delta, lab in ((half, 0.0, 1), (n - half, np.pi, 0)):
+        i = np.arange(count)
+        r = i / count * 5
+        t = 1.75 * i / count * 2 * np.pi + delta
+        x = r * np.sin(t) + rng.uniform(-1, 1, count) * noise
+        y = r * np.cos(t) + rng.uniform(-1, 1, count) * noise
+        points.append(np.column_stack([x, y]))
+        labels.append(np.full(count, lab, np.int64))
+    return np.vstack(points), np.concatenate(labels)
+
+
+def moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's two half moons, scaled into the [-6, 6] domain."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=n, noise=noise * 0.6, random_state=int(rng.integers(2**31 - 1)))
+    x = (x - np.array([0.5, 0.25])) * 2.6  # centre (0.5, 0.25) and span ~[-3.9, 3.9]
+    return x, (1 - y).astype(np.int64)
+
+
+def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Regression target (x + y) / 10 of noisy inputs; range about [-1.2, 1.2]."""
+    x, y = rng.uniform(-6, 6, n), rng.uniform(-6, 6, n)
+    nx, ny = rng.uniform(-6, 6, n) * noise, rng.uniform(-6, 6, n) * noise
+    return np.column_stack([x, y]), (x + nx + y + ny) / 10.0
+
+
+_CONES = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
+
+
+def multigauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Six signed cones of radius 2; the label is the cone value with the largest magnitude."""
+    x, y = rng.uniform(-6, 6, n), rng.uniform(-6, 6, n)
+    nx, ny = rng.uniform(-6, 6, n) * noise, rng.uniform(-6, 6, n) * noise
+    px, py = x + nx, y + ny
+    values = np.stack(
+        [sign * np.clip(1 - np.hypot(px - cx, py - cy) / 2, 0, 1) for cx, cy, sign in _CONES]
+    )
+    best = np.argmax(np.abs(values), axis=0)  # first index wins ties, as in TF Playground
+    return np.column_stack([x, y]), values[best, np.arange(n)]
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    d.name: d
+    for d in (
+        DatasetInfo("circle", "classification", "Circle", circle),
+        DatasetInfo("xor", "classification", "Exclusive or", xor),
+        DatasetInfo("gauss", "classification", "Gaussian", gauss),
+        DatasetInfo("spiral", "classification", "Spiral", spiral),
+        DatasetInfo("moons", "classification", "Moons", moons),
+        DatasetInfo("plane", "regression", "Plane", plane),
+        DatasetInfo("multigauss", "regression", "Multi Gaussian", multigauss),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and test points of one generated dataset."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def make(name: str, n_samples: int, noise_percent: float, train_ratio: int, seed: int) -> Split:
+    """Generate, shuffle once and split a dataset, deterministically by seed.
+
+    Like TF Playground: shuffle once, the first ``floor(n * ratio / 100)`` points train.
+    """
+    info = DATASETS[name]
+    rng = np.random.default_rng(seed)
+    x, y = info.generate(n_samples, noise_percent / 100.0, rng)
+    order = rng.permutation(len(x))
+    x, y = x[order].astype(np.float32), y[order]
+    y = y.astype(np.float32) if info.problem == "regression" else y.astype(np.int64)
+    cut = int(np.floor(len(x) * train_ratio / 100))
+    return Split(x[:cut], y[:cut], x[cut:], y[cut:])

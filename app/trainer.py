@@ -1,0 +1,289 @@
+"""The training engine: a compiled (XLA) epoch loop over a Keras model, yielding frames.
+
+One Python call runs a whole epoch (every mini-batch step, then train and test loss
+and accuracy) inside one ``tf.function(jit_compile=True)``: about 200x the speed of
+one ``fit(epochs=1)`` per epoch (docs/performance.md). Compiled functions are cached
+by architecture in a ModelCache so a re-run with the same shape skips tracing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from app import datasets, features
+from app.config import RunConfig
+from app.frames import clean, encode_grid, grid_points, round_weights
+from app.model import build_model, dense_layers, make_optimizer, output_spec, reset_weights
+
+NEURON_RESOLUTION = 20
+METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
+
+
+def _sig(x: float, digits: int = 6) -> float:
+    """Round to significant digits: float32 noise (0.029999999) off, frames smaller."""
+    return float(f"{x:.{digits}g}")
+
+
+def architecture_key(config: RunConfig) -> tuple:
+    """What a compiled step depends on; runs that share it share compiled code."""
+    return (
+        config.problem,
+        len(config.features),
+        tuple(config.hidden_layers),
+        config.activation,
+        config.regularization,
+        config.regularization_rate,
+        config.batch_size,
+    )
+
+
+@dataclass
+class Compiled:
+    """A built model with its optimizer and compiled epoch / probe functions."""
+
+    model: keras.Model
+    optimizer: keras.optimizers.Optimizer
+    train_epoch: Any
+    probe: Any
+
+
+def _compile(config: RunConfig) -> Compiled:
+    """Build the model and the XLA-compiled epoch and probe functions for one architecture."""
+    model = build_model(config)
+    optimizer = make_optimizer(config)
+    optimizer.build(model.trainable_variables)
+    _, loss_name = output_spec(config)
+    loss_fn = keras.losses.get(loss_name)
+    classification = config.problem == "classification"
+    batch = config.batch_size
+    hidden = [layer.output for layer in dense_layers(model)[:-1]]
+    probe_model = keras.Model(model.inputs, [*hidden, model.outputs[0]])
+
+    def step(xb: tf.Tensor, yb: tf.Tensor) -> None:
+        with tf.GradientTape() as tape:
+            pred = model(xb, training=True)
+            loss = tf.reduce_mean(loss_fn(yb, pred))
+            if model.losses:
+                loss = loss + tf.add_n(model.losses)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+
+    def evaluate(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        pred = model(x, training=False)
+        loss = tf.reduce_mean(loss_fn(y, pred))
+        if classification:
+            acc = tf.reduce_mean(tf.cast(tf.equal(tf.cast(pred > 0.5, y.dtype), y), tf.float32))
+        else:
+            acc = tf.constant(float("nan"))
+        return loss, acc
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def train_epoch(x, y, x_test, y_test, seed):
+        n = x.shape[0]
+        order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
+        xs, ys = tf.gather(x, order), tf.gather(y, order)
+        full = n // batch
+        for i in tf.range(full):
+            start = i * batch
+            step(
+                tf.slice(xs, [start, 0], [batch, xs.shape[1]]),
+                tf.slice(ys, [start, 0], [batch, 1]),
+            )
+        if n % batch:  # the short last batch, as Keras' fit does
+            step(xs[full * batch :], ys[full * batch :])
+        train_loss, train_acc = evaluate(x, y)
+        test_loss, test_acc = evaluate(x_test, y_test)
+        return tf.stack([train_loss, test_loss, train_acc, test_acc])
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def probe(grid):
+        return probe_model(grid, training=False)
+
+    return Compiled(model, optimizer, train_epoch, probe)
+
+
+class ModelCache:
+    """Compiled models keyed by architecture, reused across runs in one worker process.
+
+    A run takes a free entry (or builds one) and gives it back when it ends; two
+    concurrent runs with the same architecture get two entries.
+    """
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self.max_entries = max_entries
+        self._free: OrderedDict[tuple, list[Compiled]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def acquire(self, config: RunConfig) -> Compiled:
+        """A compiled model for this architecture: cached if one is free, else new."""
+        key = architecture_key(config)
+        entries = self._free.get(key)
+        if entries:
+            self.hits += 1
+            self._free.move_to_end(key)
+            return entries.pop()
+        self.misses += 1
+        return _compile(config)
+
+    def release(self, config: RunConfig, compiled: Compiled) -> None:
+        """Give an entry back; the least recently used ones are dropped past max_entries."""
+        key = architecture_key(config)
+        self._free.setdefault(key, []).append(compiled)
+        self._free.move_to_end(key)
+        while sum(len(v) for v in self._free.values()) > self.max_entries:
+            oldest = next(iter(self._free))
+            self._free[oldest].pop(0)
+            if not self._free[oldest]:
+                del self._free[oldest]
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._free.values())
+
+
+@dataclass
+class _History:
+    """Per-epoch metrics accumulated between two frames."""
+
+    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in ("epoch", *METRIC_NAMES, "learning_rate")})
+
+    def add(self, metrics: dict[str, Any]) -> None:
+        for k, values in self.rows.items():
+            values.append(metrics[k])
+
+    def take(self) -> dict[str, list]:
+        out, self.rows = self.rows, {k: [] for k in self.rows}
+        return out
+
+
+class Trainer:
+    """One run: data, a (cached) compiled model, and the epoch loop that yields frames."""
+
+    def __init__(self, config: RunConfig, cache: ModelCache | None = None) -> None:
+        self.config = config
+        self.cache = cache
+        self.started = time.perf_counter()
+        split = datasets.make(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed)
+        self.split = split
+        names = features.ordered(config.features)
+        self._x = tf.constant(features.transform(split.x_train, names))
+        self._y = tf.constant(split.y_train.reshape(-1, 1).astype(np.float32))
+        self._xt = tf.constant(features.transform(split.x_test, names))
+        self._yt = tf.constant(split.y_test.reshape(-1, 1).astype(np.float32))
+        res = config.grid_resolution
+        self._grid_sizes = (res * res, NEURON_RESOLUTION * NEURON_RESOLUTION)
+        grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
+        self._grid = tf.constant(features.transform(grid, names))
+        self.compiled = cache.acquire(config) if cache is not None else _compile(config)
+        reset_weights(self.compiled.model, config.seed)
+        for v in self.compiled.optimizer.variables:
+            v.assign(tf.zeros_like(v))
+        self.compiled.optimizer.learning_rate.assign(float(config.learning_rate))
+        self.epoch = 0
+        self.last: dict[str, Any] = {"epoch": 0, "learning_rate": config.learning_rate}
+        self.last.update({k: None for k in METRIC_NAMES})
+        self._history = _History()
+        self._closed = False
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.compiled.optimizer.learning_rate.numpy())
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Change the learning rate live: it is a variable, no retrace, no reset."""
+        self.compiled.optimizer.learning_rate.assign(float(lr))
+
+    def train_epoch(self) -> dict[str, Any]:
+        """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
+        seed = tf.constant([self.config.seed, self.epoch], dtype=tf.int32)
+        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, seed).numpy()
+        self.epoch += 1
+        metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
+        for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
+            metrics[name] = _sig(value)
+        if self.config.problem != "classification":
+            metrics["train_accuracy"] = metrics["test_accuracy"] = None
+        self.last = metrics
+        self._history.add({k: clean(v) if isinstance(v, float) else v for k, v in metrics.items()})
+        return metrics
+
+    @property
+    def diverged(self) -> bool:
+        """True when the last loss is NaN or infinite."""
+        loss = self.last.get("train_loss")
+        return loss is not None and not np.isfinite(loss)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why training should end now, or None to go on."""
+        if self.epoch >= self.config.epochs:
+            return "finished"
+        return None
+
+    def _grids(self) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+        outputs = self.compiled.probe(self._grid)
+        outputs = [o.numpy() for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+        fine, coarse = self._grid_sizes
+        out = outputs[-1][:fine, 0]
+        boundary = 2.0 * out - 1.0 if self.config.problem == "classification" else out
+        neurons = [[h[fine:, k] for k in range(h.shape[1])] for h in outputs[:-1]]
+        return boundary, neurons
+
+    def frame(self) -> dict[str, Any]:
+        """Everything the page draws: metrics, history since the last frame, grids, weights."""
+        boundary, neurons = self._grids()
+        weights = []
+        for layer in dense_layers(self.compiled.model):
+            kernel, bias = round_weights([layer.kernel.numpy(), layer.bias.numpy()])
+            weights.append({"kernel": kernel, "bias": bias})
+        return {
+            **{k: clean(v) if isinstance(v, float) else v for k, v in self.last.items()},
+            "elapsed": round(time.perf_counter() - self.started, 3),
+            "history": self._history.take(),
+            "boundary": {
+                "resolution": self.config.grid_resolution,
+                "extent": list(datasets.DOMAIN),
+                "data": encode_grid(boundary),
+            },
+            "neurons": {
+                "resolution": NEURON_RESOLUTION,
+                "layers": [[encode_grid(n) for n in layer] for layer in neurons],
+            },
+            "weights": weights,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Final figures for the done event (the runner adds the reason)."""
+        return {
+            "epochs": self.epoch,
+            **{k: clean(self.last.get(k)) for k in METRIC_NAMES},
+            "elapsed": round(time.perf_counter() - self.started, 3),
+        }
+
+    def close(self) -> None:
+        """Give the compiled model back to the cache (once)."""
+        if not self._closed and self.cache is not None:
+            self.cache.release(self.config, self.compiled)
+        self._closed = True
+
+
+WARM_CONFIGS = (
+    {},  # TF Playground's default: circle, x1 x2, [4, 2], tanh, batch 10
+    {"dataset": "spiral", "features": list(features.FEATURE_NAMES), "hidden_layers": [8]},  # Day 65
+)
+
+
+def warm_up(cache: ModelCache) -> None:
+    """Build and trace the common architectures so a learner's first frame comes fast."""
+    for overrides in WARM_CONFIGS:
+        trainer = Trainer(RunConfig(**overrides), cache)
+        trainer.train_epoch()
+        trainer.frame()
+        trainer.close()
