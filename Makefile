@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint clean deps dev-deps system-deps
+.PHONY: run test bench lint docs clean deps dev-deps system-deps
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ run: deps
 
 ## Run every test (unit, API, live-server streaming, headless-Chromium browser tests).
 test: dev-deps system-deps
-	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff check app tests bench scripts
 	$(PY) -m pytest
 
 ## Benchmarks: figures printed and written as JSON under bench/results/.
@@ -42,8 +42,12 @@ bench: dev-deps system-deps
 	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
 
+## Regenerate docs/config.md from RunConfig.
+docs: deps
+	$(PY) scripts/config_doc.py
+
 lint: dev-deps
-	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff check app tests bench scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache bench/results

@@ -13,11 +13,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.datasets import DATASETS
 from app.features import FEATURE_NAMES
+from app.options import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    LOSS_TABLE,
+    OPTIMIZERS,
+    EarlyStoppingConfig,
+    LayerConfig,
+    LRScheduleConfig,
+    ReduceLRConfig,
+    resolve_loss,
+)
 
 # TF Playground's offered values (index.html); any value in the bounds is accepted.
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
 REGULARIZATION_RATES = (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+TFP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # the simple panel; app.options has them all
 
 MAX_LAYERS = 8  # TF Playground: 6
 MAX_NEURONS = 64  # TF Playground: 8
@@ -48,7 +59,7 @@ class RunConfig(BaseModel):
         max_length=MAX_LAYERS,
         description=f"Neurons per hidden layer; 0–{MAX_LAYERS} layers of 1–{MAX_NEURONS}.",
     )
-    activation: Literal[ACTIVATIONS] = Field("tanh", description="Activation of the hidden layers.")  # type: ignore[valid-type]
+    activation: Literal[ACTIVATIONS] = Field("tanh", description="Activation of every hidden layer (simple mode).")  # type: ignore[valid-type]
     learning_rate: float = Field(0.03, gt=0, le=10, description="Learning rate (changes live).")
     batch_size: int = Field(10, ge=1, le=256, description="Examples per gradient step.")
     regularization: Literal["none", "l1", "l2", "l1_l2"] = Field(
@@ -60,12 +71,53 @@ class RunConfig(BaseModel):
         DEFAULT_PACE, description='Epochs per second, or "max" for as fast as the worker can.'
     )
     grid_resolution: int = Field(50, ge=10, le=100, description="Boundary grid points per axis.")
+    mode: Literal["keras", "classic"] = Field(
+        "keras",
+        description="keras: Keras defaults (sigmoid + cross-entropy, Glorot). classic: TF Playground's own maths "
+        "(tanh output, ±1 targets, square error, U(±0.5) weights, bias 0.1, plain SGD).",
+    )
+    loss: Literal[("auto", *LOSS_TABLE)] = Field(  # type: ignore[valid-type]
+        "auto", description="Loss: auto (cross-entropy / MSE; square error in classic mode) or a named loss."
+    )
+    optimizer: Literal[OPTIMIZERS] = Field("sgd", description="Optimizer: sgd, adam, rmsprop or adagrad.")  # type: ignore[valid-type]
+    momentum: float = Field(0.0, ge=0, lt=1, description="Momentum (sgd, rmsprop); the course: 0.9–0.99.")
+    nesterov: bool = Field(False, description="Nesterov momentum (sgd with momentum > 0).")
+    beta_1: float = Field(0.9, gt=0, lt=1, description="Adam: decay of the first-moment estimate.")
+    beta_2: float = Field(0.999, gt=0, lt=1, description="Adam: decay of the second-moment estimate.")
+    rho: float = Field(0.9, gt=0, lt=1, description="RMSprop: decay of the squared-gradient average.")
+    initializer: Literal[INITIALIZERS] = Field(  # type: ignore[valid-type]
+        "glorot_uniform", description="Kernel initializer of every layer (simple mode)."
+    )
+    input_dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate on the inputs (0 = none).")
+    dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate after every hidden layer (simple mode).")
+    batch_norm: bool = Field(False, description="BatchNormalization in every hidden layer (simple mode).")
+    max_norm: float = Field(0.0, ge=0, le=10, description="MaxNorm constraint on every kernel (0 = none).")
+    layers: list[LayerConfig] | None = Field(
+        None, max_length=MAX_LAYERS, description="Advanced mode: per-layer settings (replace hidden_layers etc.)."
+    )
+    early_stopping: EarlyStoppingConfig | None = Field(None, description="Keras EarlyStopping (null = off).")
+    lr_schedule: LRScheduleConfig | None = Field(None, description="LearningRateScheduler preset (null = off).")
+    reduce_lr: ReduceLRConfig | None = Field(None, description="Keras ReduceLROnPlateau (null = off).")
+    target_loss: float | None = Field(
+        None, ge=0, le=10, description="Stop condition: end the run when the test loss reaches this (null = off)."
+    )
 
     @field_validator("learning_rate", "regularization_rate", "noise", mode="before")
     @classmethod
     def _as_float(cls, v: Any) -> Any:
         # JSON 1 arrives as int; Keras optimizers reject an int learning rate.
         return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _units_from_layers(cls, data: Any) -> Any:
+        # Advanced mode may give only `layers`; hidden_layers then follows from their units.
+        if isinstance(data, dict) and isinstance(data.get("layers"), list) and "hidden_layers" not in data:
+            data = {**data, "hidden_layers": [
+                item.get("units", LayerConfig.model_fields["units"].default) if isinstance(item, dict) else item
+                for item in data["layers"]
+            ]}
+        return data
 
     @field_validator("pace", mode="before")
     @classmethod
@@ -97,7 +149,47 @@ class RunConfig(BaseModel):
             raise ValueError(
                 f"dataset: '{self.dataset}' is a {info.problem} dataset; for {self.problem} choose {choices}"
             )
+        if self.layers is not None and [layer.units for layer in self.layers] != list(self.hidden_layers):
+            raise ValueError("hidden_layers: must match the units of `layers` (or leave it out)")
+        loss = resolve_loss(self.loss, self.problem, self.mode == "classic")
+        if LOSS_TABLE[loss][0] != self.problem:
+            choices = ", ".join(n for n, (p, _) in LOSS_TABLE.items() if p == self.problem)
+            raise ValueError(f"loss: '{loss}' is a {LOSS_TABLE[loss][0]} loss; for {self.problem} choose {choices}")
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+            raise ValueError("nesterov: Nesterov momentum needs optimizer 'sgd' and a momentum above 0")
+        if self.mode == "classic":
+            if self.optimizer != "sgd" or self.momentum:
+                raise ValueError("optimizer: classic mode is TF Playground's plain SGD; use mode 'keras' for others")
+            if loss != "square" and self.problem == "classification":
+                raise ValueError("loss: classic mode uses TF Playground's square error; use mode 'keras' for others")
+        for name in ("early_stopping", "reduce_lr"):
+            callback = getattr(self, name)
+            if callback is not None and "accuracy" in callback.monitor and self.problem == "regression":
+                raise ValueError(f"{name}.monitor: regression has no accuracy; monitor loss or val_loss")
         return self
+
+    def layer_specs(self) -> list[LayerConfig]:
+        """The hidden layers, resolved: advanced-mode `layers`, or the simple panel's settings for each."""
+        if self.layers is not None:
+            return list(self.layers)
+        return [
+            LayerConfig(
+                units=units,
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+                regularization=self.regularization,
+                regularization_rate=self.regularization_rate,
+                max_norm=self.max_norm,
+                initializer=self.initializer,
+            )
+            for units in self.hidden_layers
+        ]
+
+    @property
+    def resolved_loss(self) -> str:
+        """The loss actually used ('auto' resolved)."""
+        return resolve_loss(self.loss, self.problem, self.mode == "classic")
 
 
 class ConfigError(ValueError):

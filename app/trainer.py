@@ -17,10 +17,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from app import datasets, features
+from app import datasets, features, losses
+from app.callbacks import build_callbacks, keras_logs
 from app.config import RunConfig
 from app.frames import clean, encode_grid, grid_points, round_weights
-from app.model import build_model, dense_layers, make_optimizer, output_spec, reset_weights
+from app.model import build_model, dense_layers, make_optimizer, neuron_layers, output_activation, reset_weights
 
 NEURON_RESOLUTION = 20
 METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -31,17 +32,17 @@ def _sig(x: float, digits: int = 6) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def architecture_key(config: RunConfig) -> tuple:
+# Settings that do not change the compiled graph: data, pacing, callbacks, live-changeable rate.
+_NOT_ARCHITECTURE = {
+    "dataset", "n_samples", "noise", "train_ratio", "seed", "features", "learning_rate", "epochs", "pace",
+    "grid_resolution", "early_stopping", "lr_schedule", "reduce_lr", "target_loss",
+}
+
+
+def architecture_key(config: RunConfig) -> str:
     """What a compiled step depends on; runs that share it share compiled code."""
-    return (
-        config.problem,
-        len(config.features),
-        tuple(config.hidden_layers),
-        config.activation,
-        config.regularization,
-        config.regularization_rate,
-        config.batch_size,
-    )
+    rest = config.model_dump(exclude=_NOT_ARCHITECTURE)
+    return f"{len(config.features)}|{config.layer_specs()}|{sorted(rest.items())}"
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Compiled:
     optimizer: keras.optimizers.Optimizer
     train_epoch: Any
     probe: Any
+    optimizer_initial: list[np.ndarray]
 
 
 def _compile(config: RunConfig) -> Compiled:
@@ -59,11 +61,12 @@ def _compile(config: RunConfig) -> Compiled:
     model = build_model(config)
     optimizer = make_optimizer(config)
     optimizer.build(model.trainable_variables)
-    _, loss_name = output_spec(config)
-    loss_fn = keras.losses.get(loss_name)
+    loss_fn = losses.get(config.resolved_loss)
+    model.compile(optimizer=optimizer, loss=loss_fn)  # callbacks reach the optimizer through the model
     classification = config.problem == "classification"
+    threshold = 0.0 if output_activation(config) == "tanh" else 0.5  # tanh outputs have ±1 targets
     batch = config.batch_size
-    hidden = [layer.output for layer in dense_layers(model)[:-1]]
+    hidden = [layer.output for layer in neuron_layers(model)]
     probe_model = keras.Model(model.inputs, [*hidden, model.outputs[0]])
 
     def step(xb: tf.Tensor, yb: tf.Tensor) -> None:
@@ -79,7 +82,7 @@ def _compile(config: RunConfig) -> Compiled:
         pred = model(x, training=False)
         loss = tf.reduce_mean(loss_fn(y, pred))
         if classification:
-            acc = tf.reduce_mean(tf.cast(tf.equal(tf.cast(pred > 0.5, y.dtype), y), tf.float32))
+            acc = tf.reduce_mean(tf.cast(tf.equal(pred > threshold, y > threshold), tf.float32))
         else:
             acc = tf.constant(float("nan"))
         return loss, acc
@@ -106,7 +109,7 @@ def _compile(config: RunConfig) -> Compiled:
     def probe(grid):
         return probe_model(grid, training=False)
 
-    return Compiled(model, optimizer, train_epoch, probe)
+    return Compiled(model, optimizer, train_epoch, probe, [v.numpy() for v in optimizer.variables])
 
 
 class ModelCache:
@@ -173,24 +176,36 @@ class Trainer:
         split = datasets.make(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed)
         self.split = split
         names = features.ordered(config.features)
+        self.tanh_output = output_activation(config) == "tanh"
         self._x = tf.constant(features.transform(split.x_train, names))
-        self._y = tf.constant(split.y_train.reshape(-1, 1).astype(np.float32))
+        self._y = tf.constant(self._targets(split.y_train))
         self._xt = tf.constant(features.transform(split.x_test, names))
-        self._yt = tf.constant(split.y_test.reshape(-1, 1).astype(np.float32))
+        self._yt = tf.constant(self._targets(split.y_test))
         res = config.grid_resolution
         self._grid_sizes = (res * res, NEURON_RESOLUTION * NEURON_RESOLUTION)
         grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
         self._grid = tf.constant(features.transform(grid, names))
         self.compiled = cache.acquire(config) if cache is not None else _compile(config)
-        reset_weights(self.compiled.model, config.seed)
-        for v in self.compiled.optimizer.variables:
-            v.assign(tf.zeros_like(v))
+        model = self.compiled.model
+        reset_weights(model, config)
+        for var, initial in zip(self.compiled.optimizer.variables, self.compiled.optimizer_initial, strict=True):
+            var.assign(initial)
         self.compiled.optimizer.learning_rate.assign(float(config.learning_rate))
+        model.stop_training = False
+        self.callbacks = keras.callbacks.CallbackList(build_callbacks(config), model=model)
+        self.callbacks.on_train_begin()
+        self._stopped_early = False
+        self._train_ended = False
         self.epoch = 0
         self.last: dict[str, Any] = {"epoch": 0, "learning_rate": config.learning_rate}
         self.last.update({k: None for k in METRIC_NAMES})
         self._history = _History()
         self._closed = False
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """Column of float targets: 0/1 classes, or ±1 (TF Playground's labels) for a tanh output."""
+        y = y.reshape(-1, 1).astype(np.float32)
+        return 2 * y - 1 if self.tanh_output else y
 
     @property
     def learning_rate(self) -> float:
@@ -202,14 +217,20 @@ class Trainer:
 
     def train_epoch(self) -> dict[str, Any]:
         """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
+        self.callbacks.on_epoch_begin(self.epoch)
         seed = tf.constant([self.config.seed, self.epoch], dtype=tf.int32)
         values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, seed).numpy()
-        self.epoch += 1
         metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
             metrics[name] = _sig(value)
         if self.config.problem != "classification":
             metrics["train_accuracy"] = metrics["test_accuracy"] = None
+        self.callbacks.on_epoch_end(self.epoch, keras_logs(metrics))
+        self.epoch += 1
+        metrics["epoch"] = self.epoch
+        if self.compiled.model.stop_training and not self._stopped_early:
+            self._stopped_early = True
+            self._end_training()
         self.last = metrics
         self._history.add({k: clean(v) if isinstance(v, float) else v for k, v in metrics.items()})
         return metrics
@@ -223,16 +244,39 @@ class Trainer:
     @property
     def stop_reason(self) -> str | None:
         """Why training should end now, or None to go on."""
+        if self._stopped_early:
+            return "early_stopping"
+        target = self.config.target_loss
+        if target is not None and self.last.get("test_loss") is not None and self.last["test_loss"] <= target:
+            return "target"
         if self.epoch >= self.config.epochs:
             return "finished"
+        return None
+
+    def _end_training(self) -> None:
+        """Let the callbacks finish (EarlyStopping restores the best weights here), once."""
+        if not self._train_ended:
+            self._train_ended = True
+            self.callbacks.on_train_end()
+
+    def early_stopping_info(self) -> dict[str, Any] | None:
+        """Where EarlyStopping stopped and which epoch's weights it restored (1-based), or None."""
+        for cb in self.callbacks.callbacks:
+            if isinstance(cb, keras.callbacks.EarlyStopping):
+                return {
+                    "stopped_epoch": cb.stopped_epoch + 1 if self._stopped_early else None,
+                    "best_epoch": cb.best_epoch + 1,
+                    "restored_best_weights": bool(cb.restore_best_weights and cb.best_weights is not None),
+                }
         return None
 
     def _grids(self) -> tuple[np.ndarray, list[list[np.ndarray]]]:
         outputs = self.compiled.probe(self._grid)
         outputs = [o.numpy() for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
-        fine, coarse = self._grid_sizes
+        fine, _ = self._grid_sizes
         out = outputs[-1][:fine, 0]
-        boundary = 2.0 * out - 1.0 if self.config.problem == "classification" else out
+        sigmoid = self.config.problem == "classification" and not self.tanh_output
+        boundary = 2.0 * out - 1.0 if sigmoid else out
         neurons = [[h[fine:, k] for k in range(h.shape[1])] for h in outputs[:-1]]
         return boundary, neurons
 
@@ -260,12 +304,17 @@ class Trainer:
         }
 
     def summary(self) -> dict[str, Any]:
-        """Final figures for the done event (the runner adds the reason)."""
-        return {
+        """Final figures for the done event (the runner adds the reason); ends the callbacks' training."""
+        self._end_training()
+        out = {
             "epochs": self.epoch,
             **{k: clean(self.last.get(k)) for k in METRIC_NAMES},
             "elapsed": round(time.perf_counter() - self.started, 3),
         }
+        info = self.early_stopping_info()
+        if info is not None:
+            out["early_stopping"] = info
+        return out
 
     def close(self) -> None:
         """Give the compiled model back to the cache (once)."""

@@ -42,12 +42,12 @@ def test_no_regularizer_when_rate_is_zero():
 
 
 def test_same_seed_same_weights_other_seed_other_weights():
-    config = RunConfig()
+    config = RunConfig(seed=7)
     a, b = build_model(config), build_model(config)
-    reset_weights(a, 7)
-    reset_weights(b, 7)
+    reset_weights(a, config)
+    reset_weights(b, config)
     assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
-    reset_weights(b, 8)
+    reset_weights(b, RunConfig(seed=8))
     assert not np.array_equal(a.get_weights()[0], b.get_weights()[0])
 
 
