@@ -1,6 +1,5 @@
 """The trainer learns, is deterministic, reuses compiled models, and emits documented frames."""
 
-import numpy as np
 import pytest
 
 from app.config import RunConfig
