@@ -52,6 +52,7 @@ class Compiled:
     model: keras.Model
     optimizer: keras.optimizers.Optimizer
     train_epoch: Any
+    evaluate: Any
     probe: Any
     optimizer_initial: list[np.ndarray]
 
@@ -106,10 +107,16 @@ def _compile(config: RunConfig) -> Compiled:
         return tf.stack([train_loss, test_loss, train_acc, test_acc])
 
     @tf.function(jit_compile=True, reduce_retracing=True)
+    def evaluate_all(x, y, x_test, y_test):
+        train_loss, train_acc = evaluate(x, y)
+        test_loss, test_acc = evaluate(x_test, y_test)
+        return tf.stack([train_loss, test_loss, train_acc, test_acc])
+
+    @tf.function(jit_compile=True, reduce_retracing=True)
     def probe(grid):
         return probe_model(grid, training=False)
 
-    return Compiled(model, optimizer, train_epoch, probe, [v.numpy() for v in optimizer.variables])
+    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, [v.numpy() for v in optimizer.variables])
 
 
 class ModelCache:
@@ -173,14 +180,9 @@ class Trainer:
         self.config = config
         self.cache = cache
         self.started = time.perf_counter()
-        split = datasets.make(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed)
-        self.split = split
         names = features.ordered(config.features)
         self.tanh_output = output_activation(config) == "tanh"
-        self._x = tf.constant(features.transform(split.x_train, names))
-        self._y = tf.constant(self._targets(split.y_train))
-        self._xt = tf.constant(features.transform(split.x_test, names))
-        self._yt = tf.constant(self._targets(split.y_test))
+        self._load_data(config.seed)
         res = config.grid_resolution
         self._grid_sizes = (res * res, NEURON_RESOLUTION * NEURON_RESOLUTION)
         grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
@@ -201,6 +203,42 @@ class Trainer:
         self.last.update({k: None for k in METRIC_NAMES})
         self._history = _History()
         self._closed = False
+
+    def _load_data(self, seed: int) -> None:
+        """Generate the dataset for a seed and keep it as tensors (features applied)."""
+        c = self.config
+        split = datasets.make(c.dataset, c.n_samples, c.noise, c.train_ratio, seed)
+        self.split = split
+        names = features.ordered(c.features)
+        self._x = tf.constant(features.transform(split.x_train, names))
+        self._y = tf.constant(self._targets(split.y_train))
+        self._xt = tf.constant(features.transform(split.x_test, names))
+        self._yt = tf.constant(self._targets(split.y_test))
+
+    def regenerate(self, data_seed: int) -> None:
+        """New data from another seed; the network and the epoch counter are kept (TFP's Regenerate)."""
+        self._load_data(data_seed)
+        self._refresh_metrics()
+
+    def set_weight(self, layer: int, source: int, target: int, value: float) -> None:
+        """Edit one weight live (layer 0 = from the inputs); training continues from it."""
+        kernel = dense_layers(self.compiled.model)[layer].kernel
+        kernel.assign(tf.tensor_scatter_nd_update(kernel, [[source, target]], [float(value)]))
+        self._refresh_metrics()
+
+    def set_bias(self, layer: int, node: int, value: float) -> None:
+        """Edit one bias live (layer 0 = the first hidden layer)."""
+        bias = dense_layers(self.compiled.model)[layer].bias
+        bias.assign(tf.tensor_scatter_nd_update(bias, [[node]], [float(value)]))
+        self._refresh_metrics()
+
+    def _refresh_metrics(self) -> None:
+        """Recompute the current losses and accuracies without training (after an edit or a restore)."""
+        values = self.compiled.evaluate(self._x, self._y, self._xt, self._yt).numpy()
+        for name, value in zip(METRIC_NAMES, values.tolist(), strict=True):
+            self.last[name] = _sig(value)
+        if self.config.problem != "classification":
+            self.last["train_accuracy"] = self.last["test_accuracy"] = None
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         """Column of float targets: 0/1 classes, or ±1 (TF Playground's labels) for a tanh output."""
@@ -258,6 +296,9 @@ class Trainer:
         if not self._train_ended:
             self._train_ended = True
             self.callbacks.on_train_end()
+            info = self.early_stopping_info()
+            if info and info["restored_best_weights"]:
+                self._refresh_metrics()  # the figures of the weights actually kept
 
     def early_stopping_info(self) -> dict[str, Any] | None:
         """Where EarlyStopping stopped and which epoch's weights it restored (1-based), or None."""

@@ -1,5 +1,6 @@
 """The trainer learns, is deterministic, reuses compiled models, and emits documented frames."""
 
+import numpy as np
 import pytest
 
 from app.config import RunConfig
@@ -111,3 +112,23 @@ def test_divergence_is_detected(cache):
     trainer.close()
     assert trainer.diverged
     assert trainer.frame()["train_loss"] is None  # NaN is sent as null, never as invalid JSON
+
+
+def test_weight_and_bias_edits_take_effect_and_training_continues(cache):
+    trainer, _ = train(RunConfig(hidden_layers=[2]), cache, epochs=2)
+    trainer.set_weight(0, 1, 0, 3.5)
+    trainer.set_bias(1, 0, -0.25)
+    weights = trainer.frame()["weights"]
+    assert weights[0]["kernel"][1][0] == 3.5 and weights[1]["bias"][0] == -0.25
+    assert trainer.train_epoch()["epoch"] == 3
+    trainer.close()
+
+
+def test_regenerate_keeps_network_and_epoch(cache):
+    trainer, _ = train(RunConfig(noise=20), cache, epochs=3)
+    before = trainer.frame()["weights"]
+    old_points = trainer.split.x_train.copy()
+    trainer.regenerate(99)
+    assert trainer.epoch == 3 and trainer.frame()["weights"] == before
+    assert not np.array_equal(old_points, trainer.split.x_train)
+    trainer.close()
