@@ -21,8 +21,10 @@ _FEATURE_CODE = {
     "x1": "a", "x2": "b", "x1_squared": "a * a", "x2_squared": "b * b", "x1_x2": "a * b",
     "sin_x1": "np.sin(a)", "sin_x2": "np.sin(b)",
 }
-_KERAS_LOSS = {"binary_crossentropy": '"binary_crossentropy"', "hinge": '"hinge"', "mse": '"mean_squared_error"',
-               "mae": '"mean_absolute_error"', "huber": '"huber"'}
+_KERAS_LOSS = {
+    "binary_crossentropy": '"binary_crossentropy"', "categorical_crossentropy": '"sparse_categorical_crossentropy"',
+    "hinge": '"hinge"', "mse": '"mean_squared_error"', "mae": '"mean_absolute_error"', "huber": '"huber"',
+}
 
 
 def _generator_source(name: str) -> str:
@@ -91,7 +93,8 @@ def _model_lines(config: RunConfig) -> list[str]:
         out_args.append(f"kernel_regularizer={reg}")
     if config.max_norm:
         out_args.append(f"kernel_constraint=constraints.MaxNorm({config.max_norm!r})")
-    lines.append(f"outputs = layers.Dense(1, {', '.join(out_args)}, name=\"output\")(x)")
+    units = config.classes if config.classes > 2 else 1
+    lines.append(f"outputs = layers.Dense({units}, {', '.join(out_args)}, name=\"output\")(x)")
     lines.append("model = keras.Model(inputs, outputs)")
     return lines
 
@@ -139,6 +142,10 @@ def _callback_lines(config: RunConfig) -> list[str]:
     return lines
 
 
+def _classes_arg(config: RunConfig) -> str:
+    return f", n_classes={config.classes}" if datasets.DATASETS[config.dataset].multiclass else ""
+
+
 def python_script(config: RunConfig) -> str:
     """A runnable script: dataset, features, the model, compile, fit, evaluate — the run's exact settings."""
     loss = config.resolved_loss
@@ -170,7 +177,7 @@ def python_script(config: RunConfig) -> str:
         "",
         "rng = np.random.default_rng(SEED)",
         f"points, labels = {datasets.DATASETS[config.dataset].generate.__name__}({config.n_samples}, "
-        f"{config.noise / 100!r}, rng)",
+        f"{config.noise / 100!r}, rng{_classes_arg(config)})",
         "order = rng.permutation(len(points))",
         "points, labels = points[order], labels[order]",
         f"cut = int(np.floor(len(points) * {config.train_ratio} / 100))",

@@ -71,6 +71,9 @@ class RunConfig(BaseModel):
         DEFAULT_PACE, description='Epochs per second, or "max" for as fast as the worker can.'
     )
     grid_resolution: int = Field(50, ge=10, le=100, description="Boundary grid points per axis.")
+    n_classes: int | None = Field(
+        None, ge=2, le=10, description="Classes of a multi-class dataset (blobs, spiral_arms: 2–5; null = its default)."
+    )
     mode: Literal["keras", "classic"] = Field(
         "keras",
         description="keras: Keras defaults (sigmoid + cross-entropy, Glorot). classic: TF Playground's own maths "
@@ -149,9 +152,19 @@ class RunConfig(BaseModel):
             raise ValueError(
                 f"dataset: '{self.dataset}' is a {info.problem} dataset; for {self.problem} choose {choices}"
             )
+        if self.n_classes is not None and not info.multiclass:
+            raise ValueError(f"n_classes: '{self.dataset}' has two classes; multi-class datasets: "
+                             + ", ".join(n for n, d in DATASETS.items() if d.multiclass))
+        if info.multiclass and self.n_classes is not None and self.n_classes > 5:
+            raise ValueError(f"n_classes: '{self.dataset}' makes 2 to 5 classes")
         if self.layers is not None and [layer.units for layer in self.layers] != list(self.hidden_layers):
             raise ValueError("hidden_layers: must match the units of `layers` (or leave it out)")
-        loss = resolve_loss(self.loss, self.problem, self.mode == "classic")
+        loss = self.resolved_loss
+        if self.classes > 2 and (loss != "categorical_crossentropy" or self.mode == "classic"):
+            raise ValueError("loss: more than two classes need a softmax output with categorical_crossentropy "
+                             "(loss 'auto', mode 'keras')")
+        if self.classes == 2 and loss == "categorical_crossentropy":
+            raise ValueError("loss: categorical_crossentropy is for more than two classes; use binary_crossentropy")
         if LOSS_TABLE[loss][0] != self.problem:
             choices = ", ".join(n for n, (p, _) in LOSS_TABLE.items() if p == self.problem)
             raise ValueError(f"loss: '{loss}' is a {LOSS_TABLE[loss][0]} loss; for {self.problem} choose {choices}")
@@ -187,9 +200,17 @@ class RunConfig(BaseModel):
         ]
 
     @property
+    def classes(self) -> int:
+        """Number of classes (1 for regression)."""
+        if self.problem == "regression":
+            return 1
+        info = DATASETS[self.dataset]
+        return self.n_classes or info.n_classes
+
+    @property
     def resolved_loss(self) -> str:
         """The loss actually used ('auto' resolved)."""
-        return resolve_loss(self.loss, self.problem, self.mode == "classic")
+        return resolve_loss(self.loss, self.problem, self.mode == "classic", self.classes)
 
 
 class ConfigError(ValueError):

@@ -18,7 +18,7 @@ import numpy as np
 
 DOMAIN = (-6.0, 6.0)
 
-Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+Generator = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class DatasetInfo:
     problem: str  # "classification" | "regression"
     title: str
     generate: Generator
-    n_classes: int = 2
+    n_classes: int = 2  # default number of classes (classification)
+    multiclass: bool = False  # the generator takes n_classes=K
 
 
 def _normal(rng: np.random.Generator, mean: float, variance: float, size: int) -> np.ndarray:
@@ -116,6 +117,31 @@ def multigauss(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarr
     return np.column_stack([x, y]), values[best, np.arange(n)]
 
 
+def blobs(n: int, noise: float, rng: np.random.Generator, n_classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """K Gaussian blobs on a circle of radius 3.5; noise widens them as in `gauss`."""
+    variance = 0.5 + 7.0 * noise
+    labels = np.arange(n) % n_classes
+    angle = 2 * np.pi * labels / n_classes + np.pi / 2
+    centres = 3.5 * np.column_stack([np.cos(angle), np.sin(angle)])
+    points = centres + np.sqrt(variance) * rng.standard_normal((n, 2))
+    return points, labels.astype(np.int64)
+
+
+def spiral_arms(n: int, noise: float, rng: np.random.Generator, n_classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """K interleaved spiral arms, each turned by 2π/K (the two-arm spiral for K = 2)."""
+    points, labels = [], []
+    for k in range(n_classes):
+        count = n // n_classes + (1 if k < n % n_classes else 0)
+        i = np.arange(count)
+        r = i / count * 5
+        t = 1.75 * i / count * 2 * np.pi + 2 * np.pi * k / n_classes
+        x = r * np.sin(t) + rng.uniform(-1, 1, count) * noise
+        y = r * np.cos(t) + rng.uniform(-1, 1, count) * noise
+        points.append(np.column_stack([x, y]))
+        labels.append(np.full(count, k, np.int64))
+    return np.vstack(points), np.concatenate(labels)
+
+
 DATASETS: dict[str, DatasetInfo] = {
     d.name: d
     for d in (
@@ -124,6 +150,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo("gauss", "classification", "Gaussian", gauss),
         DatasetInfo("spiral", "classification", "Spiral", spiral),
         DatasetInfo("moons", "classification", "Moons", moons),
+        DatasetInfo("blobs", "classification", "Blobs (3–5 classes)", blobs, n_classes=3, multiclass=True),
+        DatasetInfo("spiral_arms", "classification", "Spiral arms (3–5 classes)", spiral_arms, n_classes=3,
+                    multiclass=True),
         DatasetInfo("plane", "regression", "Plane", plane),
         DatasetInfo("multigauss", "regression", "Multi Gaussian", multigauss),
     )
@@ -140,14 +169,17 @@ class Split:
     y_test: np.ndarray
 
 
-def make(name: str, n_samples: int, noise_percent: float, train_ratio: int, seed: int) -> Split:
+def make(
+    name: str, n_samples: int, noise_percent: float, train_ratio: int, seed: int, n_classes: int | None = None
+) -> Split:
     """Generate, shuffle once and split a dataset, deterministically by seed.
 
     Like TF Playground: shuffle once, the first ``floor(n * ratio / 100)`` points train.
     """
     info = DATASETS[name]
     rng = np.random.default_rng(seed)
-    x, y = info.generate(n_samples, noise_percent / 100.0, rng)
+    extra = {"n_classes": n_classes or info.n_classes} if info.multiclass else {}
+    x, y = info.generate(n_samples, noise_percent / 100.0, rng, **extra)
     order = rng.permutation(len(x))
     x, y = x[order].astype(np.float32), y[order]
     y = y.astype(np.float32) if info.problem == "regression" else y.astype(np.int64)

@@ -10,6 +10,7 @@ from app.options import CUSTOM_LOSSES, LOSS_TABLE
 
 _KERAS_NAMES = {
     "binary_crossentropy": "keras.losses.BinaryCrossentropy()",
+    "categorical_crossentropy": "keras.losses.SparseCategoricalCrossentropy()",
     "hinge": "keras.losses.Hinge()",
     "mse": "keras.losses.MeanSquaredError()",
     "mae": "keras.losses.MeanAbsoluteError()",

@@ -38,6 +38,7 @@ NAMED: dict[str, Callable | str] = {
     "focal": focal,
     "weighted_bce": weighted_bce,
     "square": square,
+    "categorical_crossentropy": "sparse_categorical_crossentropy",  # class indices as targets
     "mse": "mean_squared_error",
     "mae": "mean_absolute_error",
     "huber": "huber",

@@ -15,7 +15,7 @@ CLASSIC_BIAS = 0.1  # TF Playground's initial bias (nn.ts)
 
 
 def output_activation(config: RunConfig) -> str:
-    """sigmoid, tanh (classic mode, hinge, square error) or linear (regression)."""
+    """sigmoid, tanh (classic mode, hinge, square error), softmax (> 2 classes) or linear (regression)."""
     if config.problem == "regression":
         return "linear"
     if config.mode == "classic":
@@ -82,7 +82,7 @@ def build_model(config: RunConfig) -> keras.Model:
     for i, spec in enumerate(config.layer_specs(), start=1):
         x = _hidden_block(x, spec, i, classic)
     outputs = keras.layers.Dense(
-        1,
+        config.classes if config.classes > 2 else 1,
         activation=output_activation(config),
         kernel_initializer=make_initializer("uniform" if classic else config.initializer),
         kernel_regularizer=make_regularizer(config.regularization, config.regularization_rate, classic),

@@ -22,6 +22,7 @@ LOSS_TABLE: dict[str, tuple[str, str]] = {
     "focal": ("classification", "sigmoid"),
     "weighted_bce": ("classification", "sigmoid"),
     "square": ("classification", "tanh"),
+    "categorical_crossentropy": ("classification", "softmax"),
     "mse": ("regression", "linear"),
     "mae": ("regression", "linear"),
     "huber": ("regression", "linear"),
@@ -29,10 +30,12 @@ LOSS_TABLE: dict[str, tuple[str, str]] = {
 CUSTOM_LOSSES = ("focal", "weighted_bce", "square")
 
 
-def resolve_loss(loss: str, problem: str, classic: bool = False) -> str:
+def resolve_loss(loss: str, problem: str, classic: bool = False, n_classes: int = 2) -> str:
     """The concrete loss for 'auto': BCE or MSE, or TF Playground's square error in classic mode."""
     if loss != "auto":
         return loss
+    if n_classes > 2:
+        return "categorical_crossentropy"
     if problem == "classification":
         return "square" if classic else "binary_crossentropy"
     return "mse"

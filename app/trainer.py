@@ -8,6 +8,7 @@ by architecture in a ModelCache so a re-run with the same shape skips tracing.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class Compiled:
     train_epoch: Any
     evaluate: Any
     probe: Any
+    predict: Any
     optimizer_initial: list[np.ndarray]
 
 
@@ -65,6 +67,7 @@ def _compile(config: RunConfig) -> Compiled:
     loss_fn = losses.get(config.resolved_loss)
     model.compile(optimizer=optimizer, loss=loss_fn)  # callbacks reach the optimizer through the model
     classification = config.problem == "classification"
+    multiclass = config.classes > 2
     threshold = 0.0 if output_activation(config) == "tanh" else 0.5  # tanh outputs have ±1 targets
     batch = config.batch_size
     hidden = [layer.output for layer in neuron_layers(model)]
@@ -82,7 +85,10 @@ def _compile(config: RunConfig) -> Compiled:
     def evaluate(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         pred = model(x, training=False)
         loss = tf.reduce_mean(loss_fn(y, pred))
-        if classification:
+        if multiclass:
+            hits = tf.equal(tf.argmax(pred, axis=1, output_type=tf.int32), tf.cast(y[:, 0], tf.int32))
+            acc = tf.reduce_mean(tf.cast(hits, tf.float32))
+        elif classification:
             acc = tf.reduce_mean(tf.cast(tf.equal(pred > threshold, y > threshold), tf.float32))
         else:
             acc = tf.constant(float("nan"))
@@ -116,7 +122,12 @@ def _compile(config: RunConfig) -> Compiled:
     def probe(grid):
         return probe_model(grid, training=False)
 
-    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, [v.numpy() for v in optimizer.variables])
+    @tf.function(jit_compile=True, reduce_retracing=True)
+    def predict(x):
+        return model(x, training=False)
+
+    initial = [v.numpy() for v in optimizer.variables]
+    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial)
 
 
 class ModelCache:
@@ -207,7 +218,7 @@ class Trainer:
     def _load_data(self, seed: int) -> None:
         """Generate the dataset for a seed and keep it as tensors (features applied)."""
         c = self.config
-        split = datasets.make(c.dataset, c.n_samples, c.noise, c.train_ratio, seed)
+        split = datasets.make(c.dataset, c.n_samples, c.noise, c.train_ratio, seed, c.n_classes)
         self.split = split
         names = features.ordered(c.features)
         self._x = tf.constant(features.transform(split.x_train, names))
@@ -241,7 +252,7 @@ class Trainer:
             self.last["train_accuracy"] = self.last["test_accuracy"] = None
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        """Column of float targets: 0/1 classes, or ±1 (TF Playground's labels) for a tanh output."""
+        """Column of float targets: class indices, or ±1 (TF Playground's labels) for a tanh output."""
         y = y.reshape(-1, 1).astype(np.float32)
         return 2 * y - 1 if self.tanh_output else y
 
@@ -311,15 +322,41 @@ class Trainer:
                 }
         return None
 
-    def _grids(self) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+    def _grids(self) -> tuple[dict[str, Any], list[list[np.ndarray]]]:
+        """The boundary (encoded) and every hidden neuron's output on the coarse grid."""
         outputs = self.compiled.probe(self._grid)
         outputs = [o.numpy() for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
         fine, _ = self._grid_sizes
-        out = outputs[-1][:fine, 0]
-        sigmoid = self.config.problem == "classification" and not self.tanh_output
-        boundary = 2.0 * out - 1.0 if sigmoid else out
+        out = outputs[-1][:fine]
+        boundary: dict[str, Any] = {"resolution": self.config.grid_resolution, "extent": list(datasets.DOMAIN)}
+        if self.config.classes > 2:
+            # Per class: the winning class index, and its probability as the value (2p - 1).
+            boundary["classes"] = base64.b64encode(out.argmax(axis=1).astype(np.uint8).tobytes()).decode("ascii")
+            boundary["n_classes"] = self.config.classes
+            boundary["data"] = encode_grid(2.0 * out.max(axis=1) - 1.0)
+        else:
+            sigmoid = self.config.problem == "classification" and not self.tanh_output
+            boundary["data"] = encode_grid(2.0 * out[:, 0] - 1.0 if sigmoid else out[:, 0])
         neurons = [[h[fine:, k] for k in range(h.shape[1])] for h in outputs[:-1]]
         return boundary, neurons
+
+    def _predicted_classes(self, x: tf.Tensor) -> np.ndarray:
+        out = self.compiled.predict(x).numpy()
+        if self.config.classes > 2:
+            return out.argmax(axis=1)
+        return (out[:, 0] > (0.0 if self.tanh_output else 0.5)).astype(np.int64)
+
+    def confusion(self) -> dict[str, list[list[int]]] | None:
+        """Confusion matrices (rows: true class, columns: predicted) on train and test, or None."""
+        if self.config.problem != "classification":
+            return None
+        k = max(self.config.classes, 2)
+        out = {}
+        for name, x, y in (("train", self._x, self.split.y_train), ("test", self._xt, self.split.y_test)):
+            matrix = np.zeros((k, k), dtype=np.int64)
+            np.add.at(matrix, (y.astype(np.int64), self._predicted_classes(x)), 1)
+            out[name] = matrix.tolist()
+        return out
 
     def frame(self) -> dict[str, Any]:
         """Everything the page draws: metrics, history since the last frame, grids, weights."""
@@ -332,11 +369,8 @@ class Trainer:
             **{k: clean(v) if isinstance(v, float) else v for k, v in self.last.items()},
             "elapsed": round(time.perf_counter() - self.started, 3),
             "history": self._history.take(),
-            "boundary": {
-                "resolution": self.config.grid_resolution,
-                "extent": list(datasets.DOMAIN),
-                "data": encode_grid(boundary),
-            },
+            "boundary": boundary,
+            "confusion": self.confusion(),
             "neurons": {
                 "resolution": NEURON_RESOLUTION,
                 "layers": [[encode_grid(n) for n in layer] for layer in neurons],

@@ -15,7 +15,8 @@ def test_shapes_labels_and_split(name):
     assert split.x_train.shape == (250, 2) and split.x_test.shape == (250, 2)
     assert split.x_train.dtype == np.float32
     if DATASETS[name].problem == "classification":
-        assert set(np.unique(np.concatenate([split.y_train, split.y_test]))) == {0, 1}
+        classes = set(range(DATASETS[name].n_classes))
+        assert set(np.unique(np.concatenate([split.y_train, split.y_test]))) == classes
     else:
         assert split.y_train.dtype == np.float32
 
