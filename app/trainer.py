@@ -23,6 +23,7 @@ from app.callbacks import build_callbacks, keras_logs
 from app.config import RunConfig
 from app.frames import clean, encode_grid, grid_points, round_weights
 from app.model import build_model, dense_layers, make_optimizer, neuron_layers, output_activation, reset_weights
+from app.spec import encode_weights
 
 NEURON_RESOLUTION = 20
 METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -378,13 +379,26 @@ class Trainer:
             "weights": weights,
         }
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Every model weight in Keras' order (see app/spec.weight_shapes)."""
+        return self.compiled.model.get_weights()
+
+    def set_weights(self, arrays: list[np.ndarray]) -> None:
+        """Start from given weights (an imported or saved model) instead of fresh ones."""
+        self.compiled.model.set_weights(arrays)
+        self._refresh_metrics()
+
     def summary(self) -> dict[str, Any]:
-        """Final figures for the done event (the runner adds the reason); ends the callbacks' training."""
+        """Final figures for the done event (the runner adds the reason); ends the callbacks' training.
+
+        Carries the full-precision weights so the web process can save and export the model.
+        """
         self._end_training()
         out = {
             "epochs": self.epoch,
             **{k: clean(self.last.get(k)) for k in METRIC_NAMES},
             "elapsed": round(time.perf_counter() - self.started, 3),
+            "weights": encode_weights(self.get_weights()),
         }
         info = self.early_stopping_info()
         if info is not None:
