@@ -1,0 +1,69 @@
+"""Keras Playground: the Flask app factory. No TensorFlow is imported in the web process."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import Any
+
+from flask import Flask
+
+from app import errors
+from app.settings import ServerSettings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides settings (tests pass small pools, a temp database...)."""
+    app = Flask(__name__, static_folder="../static", template_folder="../templates")
+    server = ServerSettings.from_env()
+    app.config.update(
+        MAX_CONTENT_LENGTH=server.max_body_kib * 1024,
+        KP_SETTINGS=server,
+        KP_DATABASE_URL=server.database_url,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    errors.register(app)
+
+    from app import api, pages, saved
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(saved.bp)
+    app.extensions["kp_runner"] = _lazy_runner(app)
+    return app
+
+
+def _lazy_runner(app: Flask):
+    """A getter that starts the worker pool on first use (tests of validation never start it)."""
+    lock = threading.Lock()
+    holder: dict[str, Any] = {}
+
+    def get():
+        with lock:
+            if "runner" not in holder:
+                if "KP_RUNNER" in app.config:
+                    holder["runner"] = app.config["KP_RUNNER"]
+                else:
+                    from app.runner.embedded import EmbeddedRunner, Settings
+
+                    s: ServerSettings = app.config["KP_SETTINGS"]
+                    holder["runner"] = EmbeddedRunner(Settings(
+                        workers=s.workers, runs_per_worker=s.runs_per_worker, queue_size=s.queue_size,
+                        run_max_seconds=s.run_max_seconds, worker_max_runs=s.worker_max_runs,
+                    ))
+                    atexit.register(holder["runner"].shutdown)
+            return holder["runner"]
+
+    get.started = lambda: "runner" in holder  # type: ignore[attr-defined]
+    app.extensions["kp_runner_holder"] = holder
+    return get
+
+
+def shutdown(app: Flask) -> None:
+    """Stop the runner if it was started (gunicorn's worker_exit hook calls this)."""
+    runner = app.extensions.get("kp_runner_holder", {}).get("runner")
+    if runner is not None:
+        runner.shutdown()

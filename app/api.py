@@ -1,0 +1,189 @@
+"""Blueprint "api": health, config, datasets, runs and their event streams (no TensorFlow here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from app import datasets
+from app.config import LEARNING_RATES, REGULARIZATION_RATES, ConfigError, RunConfig, parse_config
+from app.errors import ApiError
+from app.features import FEATURES
+from app.lessons import LESSONS
+from app.losscode import loss_sources
+from app.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
+from app.runner.base import RunFull, UnknownRun
+from app.streaming import HEADERS, parse_last_event_id, sse
+
+bp = Blueprint("api", __name__)
+
+LIST_FIELDS = ("features", "hidden_layers")
+
+
+def runner():
+    """The app's runner, started on first use."""
+    return current_app.extensions["kp_runner"]()
+
+
+def settings_from_request() -> dict[str, Any]:
+    """The request's settings as a dict: a JSON object, or form fields (lists repeated or comma-separated)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, "malformed JSON: send a JSON object of settings", "body")
+        return data
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        out: dict[str, Any] = {}
+        for key in request.form:
+            values = request.form.getlist(key)
+            if key in LIST_FIELDS:
+                items = [v for value in values for v in value.split(",")]
+                out[key] = [v.strip() for v in items if v.strip()]
+            else:
+                out[key] = values[-1]
+        return out
+    raise ApiError(400, f"wrong content type '{request.mimetype or 'none'}': send application/json "
+                        "or form fields", "content_type")
+
+
+def validated(data: Any) -> RunConfig:
+    try:
+        return parse_config(data)
+    except ConfigError as exc:
+        raise ApiError(400, str(exc), errors=exc.errors) from None
+
+
+def _run(run_id: str, fn, *args):
+    try:
+        return fn(run_id, *args)
+    except UnknownRun:
+        raise ApiError(404, f"no run with id '{run_id}' (finished runs are kept for 10 minutes)", "run") from None
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 with workers and run counts; the runner is started if it was not yet."""
+    return jsonify({"status": "ok", **runner().health()})
+
+
+@bp.get("/api/config")
+def config_info():
+    """Defaults, bounds and help of every setting, and the lists the page offers."""
+    schema = RunConfig.model_json_schema()
+    return jsonify({
+        "defaults": RunConfig().model_dump(mode="json"),
+        "schema": schema,
+        "datasets": [{"name": d.name, "problem": d.problem, "title": d.title, "n_classes": d.n_classes,
+                      "multiclass": d.multiclass} for d in datasets.DATASETS.values()],
+        "features": [{"name": name, "label": label} for name, (label, _) in FEATURES.items()],
+        "learning_rates": LEARNING_RATES,
+        "regularization_rates": REGULARIZATION_RATES,
+        "activations": ACTIVATIONS,
+        "initializers": INITIALIZERS,
+        "optimizers": OPTIMIZERS,
+        "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
+    })
+
+
+@bp.get("/api/losses")
+def losses():
+    """Each loss's code, as the page shows it (the project's own functions; never user code)."""
+    return jsonify(loss_sources())
+
+
+@bp.get("/api/lessons")
+def lessons():
+    """The course's lessons: text, question, base settings and the comparison they run."""
+    return jsonify(LESSONS)
+
+
+@bp.get("/api/datasets/<name>")
+def dataset(name: str):
+    """Points of a dataset, split into train and test, so the page can draw them before training."""
+    info = datasets.DATASETS.get(name)
+    if info is None:
+        raise ApiError(404, f"unknown dataset '{name}'; choose one of {', '.join(datasets.DATASETS)}", "dataset")
+    allowed = ("n_samples", "noise", "train_ratio", "seed", "n_classes")
+    unknown = [k for k in request.args if k not in allowed]
+    if unknown:
+        raise ApiError(400, f"unknown parameter '{unknown[0]}'; allowed: {', '.join(allowed)}", unknown[0])
+    config = validated({"dataset": name, "problem": info.problem, **{k: request.args[k] for k in request.args}})
+    split = datasets.make(name, config.n_samples, config.noise, config.train_ratio, config.seed, config.n_classes)
+
+    def part(x, y):
+        return {"x1": x[:, 0].round(4).tolist(), "x2": x[:, 1].round(4).tolist(), "label": y.round(4).tolist()}
+
+    return jsonify({"name": name, "problem": info.problem, "n_classes": config.classes,
+                    "train": part(split.x_train, split.y_train), "test": part(split.x_test, split.y_test)})
+
+
+@bp.post("/api/runs")
+def create_run():
+    """Validate the settings and start (or queue) a run: 201 {id, events_url}."""
+    config = validated(settings_from_request())
+    try:
+        created = runner().submit(config)
+    except RunFull as exc:
+        raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
+    return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
+
+
+@bp.get("/api/runs/<run_id>")
+def run_status(run_id: str):
+    return jsonify(_run(run_id, runner().status))
+
+
+@bp.post("/api/runs/<run_id>/<action>")
+def run_control(run_id: str, action: str):
+    """pause, resume, step, stop; set (live learning rate); edit (a weight or bias); regenerate (new data)."""
+    if action not in ("pause", "resume", "step", "stop", "set", "edit", "regenerate"):
+        raise ApiError(404, f"unknown action '{action}'; use pause, resume, step, stop, set, edit or regenerate",
+                       "action")
+    args: dict[str, Any] = {}
+    if action in ("set", "edit", "regenerate"):
+        args = _control_args(action, settings_from_request() if request.content_length else {})
+    return jsonify(_run(run_id, runner().control, action, args))
+
+
+def _number(data: dict, key: str, low: float, high: float, kind=float) -> Any:
+    value = data.get(key)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"must be a number from {low} to {high}", key) from None
+    if not low <= number <= high or (kind is int and str(value).strip() != str(number)):
+        raise ApiError(400, f"must be {'an integer' if kind is int else 'a number'} from {low} to {high}", key)
+    return number
+
+
+def _control_args(action: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ApiError(400, "expected a JSON object", "body")
+    if action == "set":
+        unknown = [k for k in data if k != "learning_rate"]
+        if unknown or "learning_rate" not in data:
+            raise ApiError(400, "only learning_rate changes live; other settings start a new run",
+                           unknown[0] if unknown else "learning_rate")
+        return {"learning_rate": _number(data, "learning_rate", 1e-6, 10)}
+    if action == "regenerate":
+        return {"seed": _number(data, "seed", 0, 2**31 - 1, int)}
+    kind = data.get("kind", "weight")
+    if kind not in ("weight", "bias"):
+        raise ApiError(400, "must be 'weight' or 'bias'", "kind")
+    out = {"kind": kind, "layer": _number(data, "layer", 0, 64, int), "value": _number(data, "value", -100, 100)}
+    if kind == "bias":
+        out["node"] = _number(data, "node", 0, 64, int)
+    else:
+        out["source"] = _number(data, "source", 0, 64, int)
+        out["target"] = _number(data, "target", 0, 64, int)
+    return out
+
+
+@bp.get("/api/runs/<run_id>/events")
+def run_events(run_id: str):
+    """The run's event stream (SSE); Last-Event-ID resumes from the buffer."""
+    last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
+    events = _run(run_id, runner().events, last)
+    return Response(stream_with_context(sse(events)), mimetype="text/event-stream", headers=HEADERS)

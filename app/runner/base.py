@@ -1,0 +1,132 @@
+"""The runner interface: what the web layer may ask of a training backend (embedded pool or Celery).
+
+The web layer (app/api.py, app/streaming.py) talks only to this interface, so a
+backend can change without touching a route, and no route ever imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from app.config import RunConfig
+
+ACTIONS = ("pause", "resume", "step", "stop")
+LIVE_FIELDS = ("learning_rate", "pace")  # settings a running run accepts without a restart
+TERMINAL_EVENTS = ("done", "error")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event of a run: an increasing id, a name and its JSON text."""
+
+    id: int
+    name: str
+    data: str
+
+
+class RunFull(Exception):
+    """Every worker slot and the queue are taken; ``retry_after`` is a hint in seconds."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnknownRun(LookupError):
+    """No run has this id (never existed, or ended long ago and was forgotten)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+class RunEnded(Exception):
+    """A control arrived for a run that has already ended."""
+
+    def __init__(self, run_id: str, state: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+        self.state = state
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """Limits of the service; every one comes from a KP_* environment variable (docs/operations.md)."""
+
+    workers: int = os.cpu_count() or 1  # KP_WORKERS: training worker processes
+    runs_per_worker: int = 8  # KP_RUNS_PER_WORKER: runs one worker interleaves
+    queue_size: int = 16  # KP_QUEUE_SIZE: runs that may wait for a slot before 429
+    run_max_seconds: float = 900.0  # KP_RUN_MAX_SECONDS: wall-time budget of a run
+    worker_max_runs: int = 100  # KP_WORKER_MAX_RUNS: runs before a worker is recycled
+    retry_after: int = 5  # KP_RETRY_AFTER: seconds suggested with a 429
+    disconnect_grace: float = 3.0  # KP_DISCONNECT_GRACE: a closed stream not reopened by then stops its run
+    connect_timeout: float = 30.0  # KP_CONNECT_TIMEOUT: a run nobody streams by then is stopped
+    max_fps: float = 25.0  # KP_MAX_FPS: frames per second per run at most
+    event_buffer: int = 500  # KP_EVENT_BUFFER: events kept per run for Last-Event-ID resume
+    heartbeat: float = 2.0  # KP_HEARTBEAT: seconds between ": hb" comments
+    keep_finished: float = 600.0  # KP_KEEP_FINISHED: seconds an ended run stays readable
+    warm_copies: int = 0  # KP_WARM_COPIES: compiled copies per common architecture (0 = runs_per_worker)
+    startup_timeout: float = 180.0  # KP_STARTUP_TIMEOUT: a worker not warm by then is replaced
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> RunnerSettings:
+        """Settings from KP_* keys (app.config or os.environ); missing keys keep their defaults."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            key = f"KP_{f.name.upper()}"
+            if values.get(key) not in (None, ""):
+                kind = type(getattr(cls, f.name))
+                try:
+                    kwargs[f.name] = kind(values[key])
+                except (TypeError, ValueError):
+                    raise ValueError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
+        settings = cls(**kwargs)
+        if settings.workers < 1 or settings.runs_per_worker < 1 or settings.queue_size < 0:
+            raise ValueError("KP_WORKERS and KP_RUNS_PER_WORKER must be at least 1, KP_QUEUE_SIZE at least 0")
+        return settings
+
+    @property
+    def copies(self) -> int:
+        """Compiled copies to keep per common architecture (each concurrent run needs its own)."""
+        return self.warm_copies or self.runs_per_worker
+
+
+class Runner(ABC):
+    """Runs training for the web layer: submit, control, stream, inspect, shut down."""
+
+    settings: RunnerSettings
+
+    @abstractmethod
+    def submit(self, config: RunConfig) -> dict[str, Any]:
+        """Start (or queue) a run; returns {"id", "state"}; raises RunFull when there is no room."""
+
+    @abstractmethod
+    def control(self, run_id: str, action: str) -> str:
+        """Pause, resume, step or stop a run; returns the state it is going to (applied within 100 ms)."""
+
+    @abstractmethod
+    def set(self, run_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Change live settings (LIVE_FIELDS) of a run; values are already validated."""
+
+    @abstractmethod
+    def events(self, run_id: str, after: int | None = None) -> Iterator[Event | None]:
+        """The run's events after id ``after``, live, until done or error; None marks a heartbeat tick.
+
+        Consuming it counts as a connected learner; closing it (generator close) as one gone away.
+        """
+
+    @abstractmethod
+    def status(self, run_id: str) -> dict[str, Any]:
+        """{"id", "state", "epoch", "config", "summary", ...} of a run."""
+
+    @abstractmethod
+    def health(self) -> dict[str, Any]:
+        """Workers and run counts for /healthz."""
+
+    @abstractmethod
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop every run (done: stopped) and every worker process; idempotent."""

@@ -1,0 +1,92 @@
+"""A handle on one training worker process: spawn it, talk to it, know its state.
+
+Each worker gets two one-way pipes of its own (no shared queue), so a worker killed
+mid-write can corrupt nothing but its own pipe, and its death shows as EOF there.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from typing import Any
+
+from app.runner.base import RunnerSettings
+from app.runner.worker import main as worker_main  # imports no TensorFlow
+
+log = logging.getLogger(__name__)
+SPAWN = multiprocessing.get_context("spawn")  # never fork: a forked TensorFlow deadlocks
+
+
+class WorkerHandle:
+    """The web side of one worker: process, pipes, a sender thread, its runs and figures."""
+
+    def __init__(self, wid: int, settings: RunnerSettings) -> None:
+        self.id = wid
+        self.state = "starting"  # starting, ready, draining, exiting, gone
+        self.runs: set[str] = set()
+        self.runs_total = 0
+        self.started = time.monotonic()
+        self.stats: dict[str, Any] = {}
+        ctrl_recv, self._ctrl = SPAWN.Pipe(duplex=False)  # web -> worker
+        self.out, out_send = SPAWN.Pipe(duplex=False)  # worker -> web
+        options = {"max_fps": settings.max_fps, "budget": settings.run_max_seconds, "copies": settings.copies,
+                   "runs_per_worker": settings.runs_per_worker}
+        self.process = SPAWN.Process(
+            target=worker_main, args=(wid, ctrl_recv, out_send, options), name=f"kp-worker-{wid}", daemon=True
+        )
+        self.process.start()
+        ctrl_recv.close()  # only the worker holds these ends now: its exit is our EOF
+        out_send.close()
+        self.pid = self.process.pid
+        self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_loop, name=f"kp-send-{wid}", daemon=True)
+        self._sender.start()
+
+    @property
+    def accepting(self) -> bool:
+        """May take new runs (warming workers too: the run starts once warm)."""
+        return self.state in ("starting", "ready")
+
+    def send(self, message: tuple) -> None:
+        """Queue a message for the worker; never blocks the caller."""
+        self._outbox.put(message)
+
+    def _send_loop(self) -> None:
+        while (message := self._outbox.get()) is not None:
+            try:
+                self._ctrl.send(message)
+            except (OSError, ValueError):
+                break  # the worker is gone; the dispatcher sees its EOF
+        self._ctrl.close()
+
+    def close(self) -> None:
+        """Stop the sender thread and close the pipes (after the process ended)."""
+        self._outbox.put(None)
+        self._sender.join(timeout=2)
+        self.out.close()
+
+    def stop_process(self, timeout: float) -> None:
+        """Wait for the process to exit, then terminate, then kill it."""
+        self.process.join(timeout)
+        if self.process.is_alive():
+            log.warning("worker %s (pid %s) did not exit; terminating it", self.id, self.pid)
+            self.process.terminate()
+            self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(2)
+
+    def view(self) -> dict[str, Any]:
+        """This worker in /healthz."""
+        return {
+            "id": self.id,
+            "pid": self.pid,
+            "state": self.state,
+            "runs": len(self.runs),
+            "runs_total": self.runs_total,
+            "uptime": round(time.monotonic() - self.started, 1),
+            **self.stats,
+        }

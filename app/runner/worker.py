@@ -1,0 +1,230 @@
+"""The training worker process: warm TensorFlow, then interleave the epochs of several runs.
+
+Started with multiprocessing's "spawn" by app/runner/pool.py. TensorFlow is imported in
+main() only, after its thread counts are set, so importing this module costs the web
+process nothing. One loop serves every run: it waits on the control pipe at most until
+the next epoch is due (never longer than 50 ms), so a control takes effect within 100 ms.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from app.config import RunConfig
+from app.runner.slots import ActiveRun, dumps
+
+IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
+FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
+STATS_EVERY = 1.0
+
+log = logging.getLogger("kp.worker")
+
+
+def _limit_threads() -> None:
+    """One intra-op and one inter-op thread: several workers share the cores without oversubscribing."""
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tiny networks: the CPU is faster than a GPU round trip
+
+
+def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -> None:
+    """Process entry point: warm up, report ready, serve runs until told to exit or the web goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the web process decides
+    _limit_threads()
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised: the environment variables did it
+    from app import trainer as engine
+
+    copies = int(options.get("copies", 1))
+    warm = getattr(engine, "WARM_CONFIGS", ({},))
+    cache = engine.ModelCache(max_entries=max(16, copies * len(warm) + 2 * int(options.get("runs_per_worker", 8))))
+    engine.warm_up(cache)
+    Worker(wid, ctrl, out, cache, engine, options).serve()
+
+
+class Worker:
+    """The loop of one worker process: messages in, epochs and frames by each run's pace, events out."""
+
+    def __init__(self, wid: int, ctrl: Connection, out: Connection, cache: Any, engine: Any,
+                 options: dict[str, Any]) -> None:
+        self.id = wid
+        self.ctrl = ctrl
+        self.out = out
+        self.cache = cache
+        self.engine = engine
+        self.max_fps = float(options.get("max_fps", 25))
+        self.budget = float(options.get("budget", 900))
+        self.copies = int(options.get("copies", 1))
+        self.warm = [RunConfig(**c) for c in getattr(engine, "WARM_CONFIGS", ())]
+        self.warm_made = [1] * len(self.warm)  # warm_up built one of each
+        self.runs: dict[str, ActiveRun] = {}
+        self.exiting = False
+        self.frame_cost = 0.002  # seconds, running average
+        self.busy = 0.0
+        self.window_start = time.monotonic()
+        self.epochs = 0
+
+    def send(self, message: tuple) -> None:
+        self.out.send(message)
+
+    def emit(self, run_id: str, name: str, data: str, meta: dict[str, Any]) -> None:
+        self.send(("event", run_id, name, data, meta))
+
+    # ------------------------------------------------------------------ the loop
+
+    def serve(self) -> None:
+        self.send(("ready", os.getpid()))
+        while True:
+            wait = self._wait_time(time.monotonic())
+            try:
+                if self.ctrl.poll(wait):
+                    self._drain()
+            except (EOFError, OSError):
+                return  # the web process is gone: nobody to train for
+            if self.exiting and not self.runs:
+                self.send(("bye",))
+                return
+            start = time.monotonic()
+            self._check_budgets(start)
+            run = self._due(start)
+            if run is not None:
+                self._tick(run)
+            elif not self.runs and not self.exiting:
+                self._prewarm()
+            end = time.monotonic()
+            self.busy += end - start
+            if end - self.window_start >= STATS_EVERY:
+                self._report(end)
+
+    def _wait_time(self, now: float) -> float:
+        times = [t for t in (r.due_at() for r in self.runs.values()) if t is not None]
+        if not times:
+            return IDLE_WAIT
+        return min(max(min(times) - now, 0.0), IDLE_WAIT)
+
+    def _due(self, now: float) -> ActiveRun | None:
+        """The run whose epoch is most overdue (earliest deadline first), if any is due."""
+        best, best_t = None, now
+        for run in self.runs.values():
+            t = run.due_at()
+            if t is not None and t <= best_t:
+                best, best_t = run, t
+        return best
+
+    def _frame_interval(self) -> float:
+        """At most max_fps per run, fewer when frames would take more than FRAME_SHARE of the core."""
+        active = sum(1 for r in self.runs.values() if not r.paused)
+        return max(1.0 / self.max_fps, active * self.frame_cost / FRAME_SHARE)
+
+    def _tick(self, run: ActiveRun) -> None:
+        try:
+            cost = run.tick(self._frame_interval())
+            self.epochs += 1
+            if cost:
+                self.frame_cost = 0.9 * self.frame_cost + 0.1 * cost
+        except Exception as exc:  # one run's failure must not take the others down
+            log.exception("run %s failed", run.id)
+            run.fail(exc)
+        if run.ended:
+            self.runs.pop(run.id, None)
+
+    def _check_budgets(self, now: float) -> None:
+        for run in list(self.runs.values()):
+            if now >= run.deadline:
+                self._guard(run, run.finish, "budget")
+
+    def _guard(self, run: ActiveRun, fn: Any, *args: Any) -> None:
+        """Call a run's method; an exception ends that run only."""
+        try:
+            fn(*args)
+        except Exception as exc:
+            log.exception("run %s failed", run.id)
+            if not run.ended:
+                run.fail(exc)
+        if run.ended:
+            self.runs.pop(run.id, None)
+
+    # ------------------------------------------------------------------ messages
+
+    def _drain(self) -> None:
+        while True:
+            message = self.ctrl.recv()
+            self._handle(message)
+            if not self.ctrl.poll(0):
+                return
+
+    def _handle(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "start":
+            self._start(*message[1:])
+        elif kind == "control":
+            run = self.runs.get(message[1])
+            if run is not None:
+                action = message[2]
+                fn = {"pause": run.pause, "resume": run.resume, "step": run.step}.get(action)
+                self._guard(run, fn) if fn else self._guard(run, run.finish, "stopped")
+        elif kind == "set":
+            run = self.runs.get(message[1])
+            if run is not None:
+                self._guard(run, run.set, message[2])
+        elif kind == "exit":
+            self.exiting = True
+            for run in list(self.runs.values()):
+                self._guard(run, run.finish, "stopped")
+
+    def _start(self, run_id: str, config_dict: dict[str, Any], opts: dict[str, Any]) -> None:
+        start = time.monotonic()
+        try:
+            config = RunConfig.model_validate(config_dict)
+            trainer = self.engine.Trainer(config, self.cache)
+        except Exception as exc:
+            log.exception("run %s could not start", run_id)
+            message = f"The run could not start on the server ({type(exc).__name__}: {exc})."
+            self.emit(run_id, "error", dumps({"reason": "internal", "message": message}), {})
+            return
+        paused = bool(opts.get("paused"))
+        run = ActiveRun(run_id, trainer, self.emit, self.budget, paused=paused, steps=int(opts.get("steps", 0)))
+        self.runs[run_id] = run
+        run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
+                             "setup_seconds": round(time.monotonic() - start, 3)}, {"paused": paused})
+        if paused:
+            run.emit("state", {"state": "paused", "epoch": 0}, {"state": "paused"})
+
+    # ------------------------------------------------------------------ housekeeping
+
+    def _prewarm(self) -> None:
+        """While idle, compile one more copy of a common architecture (each concurrent run needs one)."""
+        for i, config in enumerate(self.warm):
+            if self.warm_made[i] < self.copies:
+                trainers = [self.engine.Trainer(config, self.cache) for _ in range(self.warm_made[i] + 1)]
+                trainers[-1].train_epoch()
+                trainers[-1].frame()
+                for trainer in trainers:
+                    trainer.close()
+                self.warm_made[i] += 1
+                return
+
+    def _report(self, now: float) -> None:
+        import psutil
+
+        elapsed = now - self.window_start
+        self.send(("stats", {
+            "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+            "busy": round(self.busy / elapsed, 3),
+            "epochs_per_s": round(self.epochs / elapsed, 1),
+            "frame_ms": round(self.frame_cost * 1000, 2),
+            "cache": len(self.cache),
+            "warm_copies": min(self.warm_made, default=0),
+        }))
+        self.busy, self.epochs, self.window_start = 0.0, 0, now
