@@ -9,7 +9,7 @@ threads = int(os.environ.get("KP_THREADS", "64"))
 timeout = 120  # the worker heartbeat; gthread keeps long SSE streams alive beyond it
 graceful_timeout = 10
 keepalive = 5
-accesslog = os.environ.get("KP_ACCESS_LOG", "-")
+accesslog = os.environ.get("KP_ACCESS_LOG", "-") or None  # empty: no access log
 
 
 def worker_exit(server, worker):
