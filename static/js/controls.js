@@ -1,0 +1,187 @@
+// The top bar, the data column and the output options: built from state.js's lists, showing
+// the current settings, and reporting every change as a partial settings object.
+
+import { pointColor } from "./colors.js";
+import {
+  ACTIVATIONS, EPOCH_LIMITS, LEARNING_RATES, MODES, PACES, PROBLEMS, REGULARIZATION_RATES, REGULARIZATIONS, RESOLUTIONS,
+} from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+const OPTION_LABELS = {
+  activation: { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" },
+  regularization: { none: "None", l1: "L1", l2: "L2" },
+  problem: { classification: "Classification", regression: "Regression" },
+  pace: { 60: "TF pace (60/s)", 240: "Faster (240/s)", max: "Max" },
+  mode: { keras: "Keras", classic: "TF classic" },
+  grid_resolution: { 50: "50 × 50", 100: "100 × 100" },
+};
+const OPTIONS = {
+  learning_rate: LEARNING_RATES, activation: ACTIVATIONS, regularization: REGULARIZATIONS,
+  regularization_rate: REGULARIZATION_RATES, problem: PROBLEMS, pace: PACES, mode: MODES,
+  grid_resolution: RESOLUTIONS, epochs: EPOCH_LIMITS,
+};
+const SLIDERS = { train_ratio: (v) => `${v}%`, noise: (v) => `${v}`, batch_size: (v) => `${v}` };
+
+/** Zero-padded, comma-grouped epoch as TF Playground shows it: 000,123. */
+export function formatEpoch(n) {
+  const digits = String(Math.max(0, Math.floor(n))).padStart(6, "0");
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+const fmt = (v, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits));
+
+function parseValue(setting, raw) {
+  if (setting === "pace") return raw === "max" ? "max" : Number(raw);
+  if (["activation", "regularization", "problem", "mode"].includes(setting)) return raw;
+  return Number(raw);
+}
+
+function labelOf(setting, v) {
+  const named = OPTION_LABELS[setting]?.[v];
+  if (named) return named;
+  return setting === "epochs" ? Number(v).toLocaleString("en-US") : String(v);
+}
+
+export class Controls {
+  /** handlers: change(partial), play(), step(), reset(), regenerate(), addLayer(), removeLayer() */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.datasets = [];
+    this.thumbs = new Map(); // dataset name -> points, drawn once
+    for (const [setting, values] of Object.entries(OPTIONS)) {
+      const select = document.querySelector(`select[data-setting="${setting}"]`);
+      for (const v of values) select.add(new Option(labelOf(setting, v), String(v)));
+      select.addEventListener("change", () => handlers.change({ [setting]: parseValue(setting, select.value) }));
+    }
+    for (const [setting, show] of Object.entries(SLIDERS)) {
+      const input = document.querySelector(`input[data-setting="${setting}"]`);
+      const out = $(`${input.id}-value`);
+      input.addEventListener("input", () => (out.textContent = show(input.value)));
+      input.addEventListener("change", () => handlers.change({ [setting]: Number(input.value) }));
+    }
+    for (const box of document.querySelectorAll('input[type="checkbox"][data-setting]')) {
+      box.addEventListener("change", () => handlers.change({ [box.dataset.setting]: box.checked }));
+    }
+    $("play-pause-button").addEventListener("click", () => handlers.play());
+    $("step-button").addEventListener("click", () => handlers.step());
+    $("reset-button").addEventListener("click", () => handlers.reset());
+    $("regenerate").addEventListener("click", () => handlers.regenerate());
+    $("add-layer").addEventListener("click", () => handlers.addLayer());
+    $("remove-layer").addEventListener("click", () => handlers.removeLayer());
+  }
+
+  /** Show the settings in every control (values outside the offered lists get an option of their own). */
+  show(s, limits) {
+    for (const setting of Object.keys(OPTIONS)) {
+      const select = document.querySelector(`select[data-setting="${setting}"]`);
+      const value = String(s[setting]);
+      if (![...select.options].some((o) => o.value === value)) select.add(new Option(labelOf(setting, value), value));
+      select.value = value;
+    }
+    for (const [setting, show] of Object.entries(SLIDERS)) {
+      const input = document.querySelector(`input[data-setting="${setting}"]`);
+      if (Number(s[setting]) > Number(input.max)) input.max = s[setting]; // as TF does for a URL noise above 50
+      input.value = s[setting];
+      $(`${input.id}-value`).textContent = show(s[setting]);
+    }
+    for (const box of document.querySelectorAll('input[type="checkbox"][data-setting]')) {
+      box.checked = Boolean(s[box.dataset.setting]);
+    }
+    const n = s.hidden_layers.length;
+    $("layer-count").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
+    $("add-layer").disabled = n >= limits.layers;
+    $("remove-layer").disabled = n <= 0;
+    $("regularization-rate").disabled = s.regularization === "none";
+    document.querySelectorAll(".accuracy").forEach((e) => (e.hidden = s.problem !== "classification"));
+    this._showDatasets(s);
+  }
+
+  /** The datasets of /api/config; thumbnails are drawn from their real generator points. */
+  setDatasets(list, fetchPoints, current) {
+    this.datasets = list;
+    this.fetchPoints = fetchPoints;
+    this._showDatasets(current);
+  }
+
+  _showDatasets(s) {
+    const box = $("datasets");
+    const shown = this.datasets.filter((d) => d.problem === s.problem);
+    const key = shown.map((d) => d.name).join();
+    if (box.dataset.key !== key) {
+      box.dataset.key = key;
+      box.replaceChildren(...shown.map((d) => this._thumb(d)));
+    }
+    for (const button of box.children) {
+      const on = button.dataset.dataset === s.dataset;
+      button.classList.toggle("selected", on);
+      button.setAttribute("aria-pressed", String(on));
+    }
+  }
+
+  _thumb(d) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "dataset";
+    button.dataset.dataset = d.name;
+    button.title = d.title;
+    button.setAttribute("aria-label", `Dataset: ${d.title}`);
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 100;
+    canvas.setAttribute("aria-hidden", "true");
+    button.append(canvas);
+    const caption = document.createElement("span");
+    caption.className = "dataset-name";
+    caption.textContent = d.title.replace(/\s*\(.*\)$/, "");
+    button.append(caption);
+    button.addEventListener("click", () => this.handlers.change({ dataset: d.name }));
+    const draw = (points) => drawThumb(canvas, points, d.problem);
+    if (this.thumbs.has(d.name)) draw(this.thumbs.get(d.name));
+    else {
+      this.fetchPoints(d.name).then((points) => {
+        this.thumbs.set(d.name, points);
+        draw(points);
+      }).catch(() => canvas.classList.add("failed"));
+    }
+    return button;
+  }
+
+  setPlaying(playing) {
+    const b = $("play-pause-button");
+    b.classList.toggle("playing", playing);
+    b.setAttribute("aria-label", playing ? "Pause training" : "Run training");
+    b.setAttribute("aria-pressed", String(playing));
+  }
+
+  setEpoch(n) {
+    $("epoch").textContent = formatEpoch(n);
+  }
+
+  setMetrics(f) {
+    $("test-loss").textContent = fmt(f?.test_loss);
+    $("train-loss").textContent = fmt(f?.train_loss);
+    $("test-accuracy").textContent = f?.test_accuracy == null ? "—" : `${(f.test_accuracy * 100).toFixed(1)}%`;
+    $("train-accuracy").textContent = f?.train_accuracy == null ? "—" : `${(f.train_accuracy * 100).toFixed(1)}%`;
+  }
+
+  /** Learning rate as the server reports it (a schedule may move it). */
+  showLearningRate(lr) {
+    const select = $("learning-rate");
+    if (document.activeElement !== select && Number(select.value) !== lr && LEARNING_RATES.includes(lr)) {
+      select.value = String(lr);
+    }
+  }
+}
+
+/** TF Playground's 100×100 dataset thumbnail, from the real generator's points (y up). */
+function drawThumb(canvas, data, problem) {
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, 100, 100);
+  for (const part of [data.train, data.test]) {
+    for (let i = 0; i < part.x1.length; i++) {
+      const v = problem === "classification" ? 2 * part.label[i] - 1 : part.label[i];
+      ctx.fillStyle = pointColor(v);
+      ctx.fillRect(((part.x1[i] + 6) / 12) * 100 - 2, ((6 - part.x2[i]) / 12) * 100 - 2, 4, 4);
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// Every setting of the page in one object that round-trips through the URL hash
+// (as TF Playground's state.ts does). TF Playground's own hash keys are read too.
+
+export const FEATURES = [
+  { id: "x1", label: "X₁", tf: "x", f: (x) => x },
+  { id: "x2", label: "X₂", tf: "y", f: (x, y) => y },
+  { id: "x1_squared", label: "X₁²", tf: "xSquared", f: (x) => x * x },
+  { id: "x2_squared", label: "X₂²", tf: "ySquared", f: (x, y) => y * y },
+  { id: "x1_x2", label: "X₁X₂", tf: "xTimesY", f: (x, y) => x * y },
+  { id: "sin_x1", label: "sin(X₁)", tf: "sinX", f: (x) => Math.sin(x) },
+  { id: "sin_x2", label: "sin(X₂)", tf: "sinY", f: (x, y) => Math.sin(y) },
+];
+export const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+export const REGULARIZATION_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"];
+export const REGULARIZATIONS = ["none", "l1", "l2"];
+export const PROBLEMS = ["classification", "regression"];
+export const MODES = ["keras", "classic"];
+export const PACES = [60, 240, "max"];
+export const EPOCH_LIMITS = [100, 500, 1000, 5000, 10000, 50000];
+export const RESOLUTIONS = [50, 100];
+export const LIMITS = { layers: 6, neurons: 8, newLayerNeurons: 2 }; // TF Playground's simple panel
+export const N_SAMPLES = { classification: 500, regression: 1200 }; // TF Playground's point counts
+
+export const DEFAULTS = Object.freeze({
+  problem: "classification",
+  dataset: "circle",
+  noise: 0,
+  train_ratio: 50,
+  batch_size: 10,
+  seed: 0,
+  features: ["x1", "x2"],
+  hidden_layers: [4, 2],
+  activation: "tanh",
+  learning_rate: 0.03,
+  regularization: "none",
+  regularization_rate: 0,
+  pace: 60,
+  epochs: 50000,
+  mode: "keras",
+  grid_resolution: 50,
+  show_test: false,
+  discretize: false,
+});
+
+// Settings that only change the view or apply live: everything else restarts the run.
+export const VIEW_ONLY = new Set(["show_test", "discretize"]);
+export const LIVE = new Set(["learning_rate", "pace"]); // pace falls back to a restart if /set refuses it
+// Settings that change the generated points.
+export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed"]);
+
+const ENUMS = {
+  problem: PROBLEMS,
+  activation: ACTIVATIONS,
+  regularization: REGULARIZATIONS,
+  mode: MODES,
+};
+const NUMBERS = [
+  "noise", "train_ratio", "batch_size", "seed", "learning_rate", "regularization_rate", "epochs", "grid_resolution",
+];
+const BOOLEANS = ["show_test", "discretize"];
+
+export function randomSeed() {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+export function copySettings(s) {
+  return { ...s, features: [...s.features], hidden_layers: [...s.hidden_layers] };
+}
+
+/** The hash for a settings object: every key, in a fixed order, readable. */
+export function toHash(s) {
+  const p = new URLSearchParams();
+  for (const key of Object.keys(DEFAULTS)) {
+    const v = s[key];
+    p.set(key, Array.isArray(v) ? v.join(",") : String(v));
+  }
+  return "#" + p.toString().replaceAll("%2C", ",");
+}
+
+function setNumber(s, key, raw) {
+  if (raw === null || raw === "") return;
+  const v = Number(raw);
+  if (Number.isFinite(v)) s[key] = v; // range errors are the server's to report, with its message
+}
+
+/** Settings from a hash (ours or TF Playground's); unknown keys and enum values are ignored. */
+export function fromHash(hash) {
+  const p = new URLSearchParams((hash || "").replace(/^#/, ""));
+  const s = copySettings(DEFAULTS);
+  s.seed = randomSeed();
+  if (p.has("networkShape") || p.has("percTrainData") || p.has("learningRate")) return fromTfHash(p, s);
+  for (const [key, values] of Object.entries(ENUMS)) {
+    if (values.includes(p.get(key))) s[key] = p.get(key);
+  }
+  for (const key of NUMBERS) setNumber(s, key, p.get(key));
+  for (const key of BOOLEANS) if (p.has(key)) s[key] = p.get(key) !== "false";
+  if (p.get("dataset")) s.dataset = p.get("dataset");
+  else if (s.problem === "regression") s.dataset = "plane";
+  if (p.get("pace") === "max") s.pace = "max";
+  else setNumber(s, "pace", p.get("pace"));
+  if (p.has("features")) {
+    const known = FEATURES.map((f) => f.id);
+    s.features = p.get("features").split(",").filter((f) => known.includes(f));
+  }
+  if (p.has("hidden_layers")) s.hidden_layers = parseShape(p.get("hidden_layers"));
+  return s;
+}
+
+function parseShape(text) {
+  return text === "" ? [] : text.split(",").map(Number).filter((n) => Number.isInteger(n));
+}
+
+const TF_DATASETS = { circle: "circle", xor: "xor", gauss: "gauss", spiral: "spiral" };
+const TF_REG_DATASETS = { "reg-plane": "plane", "reg-gauss": "multigauss" };
+
+/** A TF Playground hash (activation=tanh&batchSize=10&dataset=circle&networkShape=4,2...). */
+function fromTfHash(p, s) {
+  if (ACTIVATIONS.includes(p.get("activation"))) s.activation = p.get("activation");
+  if (PROBLEMS.includes(p.get("problem"))) s.problem = p.get("problem");
+  const reg = (p.get("regularization") || "").toLowerCase();
+  if (REGULARIZATIONS.includes(reg)) s.regularization = reg;
+  setNumber(s, "batch_size", p.get("batchSize"));
+  setNumber(s, "learning_rate", p.get("learningRate"));
+  setNumber(s, "regularization_rate", p.get("regularizationRate"));
+  setNumber(s, "noise", p.get("noise"));
+  setNumber(s, "train_ratio", p.get("percTrainData"));
+  if (p.has("networkShape")) s.hidden_layers = parseShape(p.get("networkShape"));
+  s.dataset = s.problem === "regression"
+    ? TF_REG_DATASETS[p.get("regDataset")] || "plane"
+    : TF_DATASETS[p.get("dataset")] || "circle";
+  const chosen = FEATURES.filter((f) => p.has(f.tf) && p.get(f.tf) !== "false").map((f) => f.id);
+  if (FEATURES.some((f) => p.has(f.tf))) s.features = chosen;
+  if (p.has("showTestData")) s.show_test = p.get("showTestData") !== "false";
+  if (p.has("discretize")) s.discretize = p.get("discretize") !== "false";
+  const seed = p.get("seed");
+  if (seed) s.seed = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 2 ** 31, 7); // TF seeds are strings
+  s.mode = "classic"; // a TF Playground link means TF Playground's maths
+  return s;
+}
+
+/** The RunConfig body (docs/api.md) for these settings. */
+export function runConfig(s) {
+  return {
+    problem: s.problem,
+    dataset: s.dataset,
+    n_samples: N_SAMPLES[s.problem] || 500,
+    noise: s.noise,
+    train_ratio: s.train_ratio,
+    seed: s.seed,
+    features: [...s.features],
+    hidden_layers: [...s.hidden_layers],
+    activation: s.activation,
+    learning_rate: s.learning_rate,
+    batch_size: s.batch_size,
+    regularization: s.regularization,
+    regularization_rate: s.regularization_rate,
+    epochs: s.epochs,
+    pace: s.pace,
+    grid_resolution: s.grid_resolution,
+    mode: s.mode,
+  };
+}
+
+/** Which kind of change going from a to b is: "none", "view", "live" or "restart" (and whether data changed). */
+export function diff(a, b) {
+  const changed = Object.keys(DEFAULTS).filter((k) => String(a[k]) !== String(b[k]));
+  let kind = "none";
+  if (changed.some((k) => VIEW_ONLY.has(k))) kind = "view";
+  if (changed.some((k) => LIVE.has(k))) kind = "live";
+  if (changed.some((k) => !VIEW_ONLY.has(k) && !LIVE.has(k))) kind = "restart";
+  return { kind, changed, data: changed.some((k) => DATA_KEYS.has(k)) };
+}
