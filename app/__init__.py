@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from typing import Any
 
@@ -47,13 +48,12 @@ def _lazy_runner(app: Flask):
                 if "KP_RUNNER" in app.config:
                     holder["runner"] = app.config["KP_RUNNER"]
                 else:
-                    from app.runner.embedded import EmbeddedRunner, Settings
+                    from app.runner.base import RunnerSettings
+                    from app.runner.embedded import EmbeddedRunner
 
-                    s: ServerSettings = app.config["KP_SETTINGS"]
-                    holder["runner"] = EmbeddedRunner(Settings(
-                        workers=s.workers, runs_per_worker=s.runs_per_worker, queue_size=s.queue_size,
-                        run_max_seconds=s.run_max_seconds, worker_max_runs=s.worker_max_runs,
-                    ))
+                    # KP_* environment variables, overridden by KP_* keys of the app's config (tests).
+                    settings = RunnerSettings.from_mapping({**os.environ, **app.config})
+                    holder["runner"] = EmbeddedRunner(settings)
                     atexit.register(holder["runner"].shutdown)
             return holder["runner"]
 
@@ -63,7 +63,7 @@ def _lazy_runner(app: Flask):
 
 
 def shutdown(app: Flask) -> None:
-    """Stop the runner if it was started (gunicorn's worker_exit hook calls this)."""
+    """Stop the runner if it was started (gunicorn's SIGTERM/SIGINT hooks and atexit call this)."""
     runner = app.extensions.get("kp_runner_holder", {}).get("runner")
     if runner is not None:
         runner.shutdown()

@@ -13,7 +13,7 @@ from app.features import FEATURES
 from app.lessons import LESSONS
 from app.losscode import loss_sources
 from app.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
-from app.runner.base import RunFull, UnknownRun
+from app.runner.base import LIVE_FIELDS, RunFull, UnknownRun
 from app.streaming import HEADERS, parse_last_event_id, sse
 
 bp = Blueprint("api", __name__)
@@ -162,11 +162,12 @@ def _control_args(action: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "expected a JSON object", "body")
     if action == "set":
-        unknown = [k for k in data if k != "learning_rate"]
-        if unknown or "learning_rate" not in data:
-            raise ApiError(400, "only learning_rate changes live; other settings start a new run",
-                           unknown[0] if unknown else "learning_rate")
-        return {"learning_rate": _number(data, "learning_rate", 1e-6, 10)}
+        unknown = [k for k in data if k not in LIVE_FIELDS]
+        if unknown or not data:
+            raise ApiError(400, f"only {' and '.join(LIVE_FIELDS)} change live; other settings start a new run",
+                           unknown[0] if unknown else "body")
+        values = validated(data).model_dump()  # the same bounds and messages as at the start of a run
+        return {k: values[k] for k in data}
     if action == "regenerate":
         return {"seed": _number(data, "seed", 0, 2**31 - 1, int)}
     kind = data.get("kind", "weight")

@@ -49,7 +49,8 @@ def test_per_layer_options_reach_keras_layers():
         ({"optimizer": "sgd", "momentum": 0.9, "nesterov": True}, keras.optimizers.SGD,
          {"momentum": 0.9, "nesterov": True}),
         ({"optimizer": "adam", "beta_1": 0.8, "beta_2": 0.99}, keras.optimizers.Adam, {"beta_1": 0.8, "beta_2": 0.99}),
-        ({"optimizer": "rmsprop", "rho": 0.8, "momentum": 0.5}, keras.optimizers.RMSprop, {"rho": 0.8, "momentum": 0.5}),
+        ({"optimizer": "rmsprop", "rho": 0.8, "momentum": 0.5}, keras.optimizers.RMSprop,
+         {"rho": 0.8, "momentum": 0.5}),
         ({"optimizer": "adagrad"}, keras.optimizers.Adagrad, {}),
     ],
 )

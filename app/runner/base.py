@@ -10,17 +10,16 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.config import RunConfig
 
-ACTIONS = ("pause", "resume", "step", "stop")
+ACTIONS = ("pause", "resume", "step", "stop", "set", "edit", "regenerate")
 LIVE_FIELDS = ("learning_rate", "pace")  # settings a running run accepts without a restart
 TERMINAL_EVENTS = ("done", "error")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One server-sent event of a run: an increasing id, a name and its JSON text."""
 
     id: int
@@ -42,15 +41,6 @@ class UnknownRun(LookupError):
     def __init__(self, run_id: str) -> None:
         super().__init__(run_id)
         self.run_id = run_id
-
-
-class RunEnded(Exception):
-    """A control arrived for a run that has already ended."""
-
-    def __init__(self, run_id: str, state: str) -> None:
-        super().__init__(run_id)
-        self.run_id = run_id
-        self.state = state
 
 
 @dataclass(frozen=True)
@@ -101,27 +91,27 @@ class Runner(ABC):
     settings: RunnerSettings
 
     @abstractmethod
-    def submit(self, config: RunConfig) -> dict[str, Any]:
-        """Start (or queue) a run; returns {"id", "state"}; raises RunFull when there is no room."""
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Start (or queue) a run, optionally from given weights; {"id", "state"}; RunFull when there is no room."""
 
     @abstractmethod
-    def control(self, run_id: str, action: str) -> str:
-        """Pause, resume, step or stop a run; returns the state it is going to (applied within 100 ms)."""
+    def control(self, run_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One of ACTIONS (args validated by the caller); {"id", "state"}; takes effect within 100 ms."""
 
     @abstractmethod
-    def set(self, run_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        """Change live settings (LIVE_FIELDS) of a run; values are already validated."""
-
-    @abstractmethod
-    def events(self, run_id: str, after: int | None = None) -> Iterator[Event | None]:
-        """The run's events after id ``after``, live, until done or error; None marks a heartbeat tick.
+    def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[Event | None]:
+        """The run's events after ``last_event_id``, live, until done or error; None marks a heartbeat tick.
 
         Consuming it counts as a connected learner; closing it (generator close) as one gone away.
         """
 
     @abstractmethod
     def status(self, run_id: str) -> dict[str, Any]:
-        """{"id", "state", "epoch", "config", "summary", ...} of a run."""
+        """{"id", "state", "epoch", "config", "summary", ...} of a run (summary without weights)."""
+
+    @abstractmethod
+    def result(self, run_id: str) -> dict[str, Any] | None:
+        """The done summary with full weights (for saving and export), or None before the end."""
 
     @abstractmethod
     def health(self) -> dict[str, Any]:

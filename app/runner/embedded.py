@@ -1,379 +1,358 @@
-"""The embedded runner: W spawn-started worker processes, admission control, per-run event buffers.
+"""The embedded runner: a pool of warm worker processes inside the web process, no external service.
 
-Lives in the web process (no TensorFlow here). A dispatcher thread moves worker output
-into run buffers; a monitor thread replaces dead or recycled workers, admits queued runs
-and stops runs whose learner went away.
+Admission: a run goes to the least-loaded worker with a free slot (KP_RUNS_PER_WORKER), else
+waits in a short queue (KP_QUEUE_SIZE) whose position it hears as `queued` events, else
+RunFull (429). A dispatcher thread forwards worker output into per-run buffers; a monitor
+thread stops abandoned runs, recycles worn workers and replaces dead ones.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import multiprocessing
-import queue
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import suppress
+from multiprocessing.connection import wait as wait_pipes
 from typing import Any
 
-from app.runner import worker as worker_module
-from app.runner.base import RunFull, UnknownRun
+from app.config import RunConfig
+from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
+from app.runner.pool import WorkerHandle
+from app.runner.records import RunRecord
 
 log = logging.getLogger(__name__)
-
-BUFFER = 400  # events kept per run for Last-Event-ID resume
-HEARTBEAT_S = 2.0
-
-
-@dataclass
-class Settings:
-    """Pool settings (from KP_* environment variables, see app/settings.py)."""
-
-    workers: int = 2
-    runs_per_worker: int = 8
-    queue_size: int = 16
-    run_max_seconds: int = 900
-    worker_max_runs: int = 200
-    orphan_seconds: float = 30.0  # a run nobody ever connects to
-    gone_seconds: float = 3.0  # a run whose stream closed and did not come back
-    retry_after: int = 5
-    keep_finished_seconds: float = 600.0
+Settings = RunnerSettings  # the name app/__init__.py used first
+MONITOR_EVERY = 0.2
+TRIM_AFTER = 30.0  # seconds after its end, a run keeps only its last events
+RESPAWN_BACKOFF = 5.0  # seconds before replacing a worker that died before it was warm
+WORKER_DIED = (
+    "The training process running this run stopped unexpectedly; it has been replaced. Press play to start again."
+)
+STOPPED = {"epochs": 0, "reason": "stopped", "train_loss": None, "test_loss": None, "train_accuracy": None,
+           "test_accuracy": None, "elapsed": 0.0}
+NEXT_STATE = {"pause": "paused", "step": "paused", "resume": "running", "stop": "done"}
 
 
-@dataclass
-class Run:
-    """A run as the web process sees it."""
+class EmbeddedRunner(Runner):
+    """Runs on a pool of spawned worker processes; see the module docstring."""
 
-    id: str
-    config: Any
-    weights: list | None = None
-    state: str = "queued"
-    worker: int | None = None
-    epoch: int = 0
-    paused: bool = False
-    events: deque = field(default_factory=lambda: deque(maxlen=BUFFER))
-    next_id: int = 1
-    listeners: int = 0
-    ever_listened: bool = False
-    left_at: float | None = None
-    created: float = field(default_factory=time.monotonic)
-    finished_at: float | None = None
-    summary: dict | None = None
+    def __init__(self, settings: RunnerSettings | None = None) -> None:
+        self.settings = settings or RunnerSettings()
+        self._lock = threading.RLock()
+        self._runs: dict[str, RunRecord] = {}
+        self._queue: deque[RunRecord] = deque()
+        self._workers: dict[int, WorkerHandle] = {}
+        self._next_wid = 0
+        self._spawn_after = 0.0
+        self._completed = 0
+        self._closing = False
+        self._stopped = threading.Event()  # the threads end
+        self._shut = threading.Event()  # shutdown() has finished
+        with self._lock:
+            self._ensure_workers()
+        self._threads = [
+            threading.Thread(target=self._dispatch_loop, name="kp-dispatch", daemon=True),
+            threading.Thread(target=self._monitor_loop, name="kp-monitor", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    @property
-    def finished(self) -> bool:
-        return self.state in ("done", "error")
+    # ------------------------------------------------------------------ the Runner interface
 
-
-@dataclass
-class WorkerHandle:
-    index: int
-    process: Any
-    inbox: Any
-    pid: int | None = None
-    ready: bool = False
-    draining: bool = False
-    runs: set = field(default_factory=set)
-    started: float = field(default_factory=time.monotonic)
-
-
-class EmbeddedRunner:
-    """The Runner on this machine: a bounded pool of warm training workers."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
-        self.ctx = multiprocessing.get_context("spawn")
-        self.outbox = self.ctx.Queue()
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
-        self.runs: dict[str, Run] = {}
-        self.queue: deque[str] = deque()
-        self.workers: dict[int, WorkerHandle] = {}
-        self.next_worker = 0
-        self.closed = False
-        self.completed = 0
-        for _ in range(self.settings.workers):
-            self._spawn()
-        threading.Thread(target=self._dispatch, name="kp-dispatch", daemon=True).start()
-        threading.Thread(target=self._monitor, name="kp-monitor", daemon=True).start()
-
-    # ---------------------------------------------------------------- workers
-    def _spawn(self) -> None:
-        index = self.next_worker
-        self.next_worker += 1
-        inbox = self.ctx.Queue()
-        settings = {"run_max_seconds": self.settings.run_max_seconds, "worker_max_runs": self.settings.worker_max_runs}
-        process = self.ctx.Process(target=worker_module.main, args=(index, inbox, self.outbox, settings),
-                                   name=f"kp-worker-{index}", daemon=True)
-        process.start()
-        self.workers[index] = WorkerHandle(index, process, inbox, pid=process.pid)
-
-    def _free_worker(self) -> WorkerHandle | None:
-        candidates = [w for w in self.workers.values()
-                      if w.ready and not w.draining and len(w.runs) < self.settings.runs_per_worker]
-        return min(candidates, key=lambda w: len(w.runs), default=None)
-
-    def _assign(self, run: Run, handle: WorkerHandle) -> None:
-        run.worker = handle.index
-        run.state = "paused" if run.paused else "starting"
-        handle.runs.add(run.id)
-        handle.inbox.put(("start", run.id, run.config.model_dump(mode="json"), run.weights, run.paused))
-        run.weights = None
-
-    def _admit_queued(self) -> None:
-        """Move queued runs onto free slots and tell the others their new position (lock held)."""
-        while self.queue:
-            handle = self._free_worker()
-            if handle is None:
-                break
-            run = self.runs.get(self.queue.popleft())
-            if run is not None and not run.finished:
-                self._assign(run, handle)
-        for position, run_id in enumerate(self.queue, start=1):
-            run = self.runs.get(run_id)
-            if run is not None:
-                self._append(run, "queued", json.dumps({"position": position}))
-
-    # ---------------------------------------------------------------- events
-    def _append(self, run: Run, name: str, data: str) -> None:
-        run.events.append((run.next_id, name, data))
-        run.next_id += 1
-        self.changed.notify_all()
-
-    def _finish(self, run: Run, state: str) -> None:
-        run.state = state
-        run.finished_at = time.monotonic()
-        if run.id in self.queue:
-            self.queue.remove(run.id)
-
-    def _dispatch(self) -> None:
-        while not self.closed:
-            try:
-                message = self.outbox.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            except (EOFError, OSError):
-                return
-            with self.lock:
-                self._on_message(message)
-
-    def _on_message(self, message: tuple) -> None:
-        kind = message[0]
-        if kind == "ready":
-            _, index, pid = message
-            if index in self.workers:
-                self.workers[index].ready, self.workers[index].pid = True, pid
-                self._admit_queued()
-        elif kind == "draining":
-            if message[1] in self.workers:
-                self.workers[message[1]].draining = True
-        elif kind == "ended":
-            _, index, run_id = message
-            if index in self.workers:
-                self.workers[index].runs.discard(run_id)
-            self.completed += 1
-            self._admit_queued()
-        elif kind == "event":
-            _, run_id, name, data, meta = message
-            run = self.runs.get(run_id)
-            if run is None:
-                return
-            if "epoch" in meta:
-                run.epoch = meta["epoch"]
-            if "state" in meta:
-                run.state = meta["state"]
-                run.paused = meta["state"] == "paused"
-            if name == "done":
-                summary = json.loads(data)
-                run.summary = summary
-                run.epoch = summary.get("epochs", run.epoch)
-                self._finish(run, "done")
-            elif name == "error":
-                run.summary = meta.get("summary")
-                self._finish(run, "error")
-            self._append(run, name, data)
-
-    def _monitor(self) -> None:
-        while not self.closed:
-            time.sleep(0.25)  # a polling period, not a synchronisation
-            with self.lock:
-                if self.closed:
-                    return
-                self._check_workers()
-                self._check_listeners()
-                self._forget_old()
-
-    def _check_workers(self) -> None:
-        for index, handle in list(self.workers.items()):
-            if handle.process.is_alive():
-                continue
-            lost = [self.runs[r] for r in handle.runs if r in self.runs]
-            for run in lost:
-                if not run.finished:
-                    self._finish(run, "error")
-                    self._append(run, "error", json.dumps({
-                        "message": "The training worker stopped unexpectedly; this run was lost. "
-                                   "Press play to start again.",
-                        "reason": "worker_died"}))
-            if not handle.draining or lost:
-                log.warning("worker %s (pid %s) died; replacing it", index, handle.pid)
-            del self.workers[index]
-            self._spawn()
-        self._admit_queued()
-
-    def _check_listeners(self) -> None:
-        now = time.monotonic()
-        for run in self.runs.values():
-            if run.finished or run.listeners:
-                continue
-            gone = run.ever_listened and run.left_at is not None and now - run.left_at > self.settings.gone_seconds
-            orphan = not run.ever_listened and now - run.created > self.settings.orphan_seconds
-            if gone or orphan:
-                self._stop(run)
-
-    def _forget_old(self) -> None:
-        now = time.monotonic()
-        for run_id, run in list(self.runs.items()):
-            age = now - (run.finished_at or now)
-            if run.finished and not run.listeners and age > self.settings.keep_finished_seconds:
-                del self.runs[run_id]
-
-    # ---------------------------------------------------------------- Runner API
-    def submit(self, config: Any, weights: list | None = None) -> dict[str, Any]:
-        with self.lock:
-            active = sum(1 for r in self.runs.values() if not r.finished and r.id not in self.queue)
-            capacity = self.settings.workers * self.settings.runs_per_worker
-            if active >= capacity and len(self.queue) >= self.settings.queue_size:
-                raise RunFull(self.settings.retry_after)
-            run = Run(secrets.token_urlsafe(9), config, weights)
-            self.runs[run.id] = run
-            handle = self._free_worker() if not self.queue else None
-            if handle is not None and active < capacity:
-                self._assign(run, handle)
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        s = self.settings
+        with self._lock:
+            if self._closing:
+                raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
+            worker = None if self._queue else self._pick()
+            if worker is None and len(self._queue) >= s.queue_size:
+                raise RunFull(
+                    s.retry_after,
+                    f"All {s.workers * s.runs_per_worker} training slots are busy and the queue is full; "
+                    f"try again in {s.retry_after} s.",
+                )
+            record = RunRecord(secrets.token_urlsafe(9), config, s.event_buffer, weights)
+            self._runs[record.id] = record
+            if worker is not None:
+                self._assign(record, worker)
             else:
-                self.queue.append(run.id)
-                self._append(run, "queued", json.dumps({"position": len(self.queue)}))
-            return {"id": run.id, "state": run.state}
+                self._queue.append(record)
+                self._announce_positions()
+            return {"id": record.id, "state": record.state}
 
-    def _get(self, run_id: str) -> Run:
-        run = self.runs.get(run_id)
-        if run is None:
-            raise UnknownRun(run_id)
-        return run
-
-    def _stop(self, run: Run) -> None:
-        if run.finished:
-            return
-        if run.worker is None or run.id in self.queue:
-            self._finish(run, "done")
-            self._append(run, "done", json.dumps({"epochs": 0, "reason": "stopped"}))
-            return
-        handle = self.workers.get(run.worker)
-        if handle is not None:
-            handle.inbox.put(("control", run.id, "stop", {}))
-
-    def control(self, run_id: str, action: str, args: dict | None = None) -> dict[str, Any]:
-        with self.lock:
-            run = self._get(run_id)
+    def control(self, run_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        record = self._get(run_id)
+        args = args or {}
+        with self._lock:
+            if record.ended:
+                return {"id": run_id, "state": record.state}
+            if action == "set":
+                record.config = record.config.model_copy(update=args)
+            if record.worker is None:  # still queued: remember it for the start
+                if action == "stop":
+                    self._stop_queued(record)
+                elif action in ("pause", "step", "resume"):
+                    record.paused = action != "resume"
+                    record.steps = record.steps + 1 if action == "step" else 0 if action == "resume" else record.steps
+                return {"id": run_id, "state": record.state}
             if action == "stop":
-                self._stop(run)
-            elif not run.finished:
-                if run.worker is None:  # still queued: remember pause/resume for its start
-                    if action in ("pause", "step"):
-                        run.paused = True
-                    elif action == "resume":
-                        run.paused = False
-                else:
-                    handle = self.workers.get(run.worker)
-                    if handle is not None:
-                        handle.inbox.put(("control", run.id, action, args or {}))
-                    if action in ("pause", "step"):
-                        run.state = "paused"
-                    elif action == "resume":
-                        run.state = "running"
-            return {"id": run.id, "state": run.state}
+                record.stop_requested = True
+            worker = self._workers.get(record.worker)
+            if worker is not None:
+                worker.send(("control", run_id, action, args))
+            return {"id": run_id, "state": NEXT_STATE.get(action, record.state)}
 
-    def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[tuple[int, str, str] | None]:
-        with self.lock:
-            run = self._get(run_id)
-            run.listeners += 1
-            run.ever_listened = True
-        return self._follow(run, last_event_id or 0)
+    def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[Event | None]:
+        record = self._get(run_id)
+        return self._follow(record, last_event_id or 0)
 
-    def _follow(self, run: Run, last: int) -> Iterator[tuple[int, str, str] | None]:
+    def _follow(self, record: RunRecord, last: int) -> Iterator[Event | None]:
+        record.connect()
         try:
             while True:
-                with self.lock:
-                    pending = [e for e in run.events if e[0] > last]
-                    if not pending:
-                        if run.finished or self.closed:
-                            return
-                        self.changed.wait(HEARTBEAT_S)
-                        pending = [e for e in run.events if e[0] > last]
-                if not pending:
+                batch, ended = record.wait(last, self.settings.heartbeat)
+                for event in batch:
+                    last = event.id
+                    yield event
+                if ended and last >= record.last_id:
+                    return
+                if not batch:
                     yield None
-                    continue
-                for item in pending:
-                    last = item[0]
-                    yield item
-                    if item[1] in ("done", "error"):
-                        return
         finally:
-            with self.lock:
-                run.listeners -= 1
-                run.left_at = time.monotonic()
+            record.disconnect()
 
     def status(self, run_id: str) -> dict[str, Any]:
-        with self.lock:
-            run = self._get(run_id)
-            position = list(self.queue).index(run.id) + 1 if run.id in self.queue else None
-            summary = {k: v for k, v in (run.summary or {}).items() if k != "weights"} or None
-            return {"id": run.id, "state": run.state, "epoch": run.epoch, "queue_position": position,
-                    "config": run.config.model_dump(mode="json"), "summary": summary}
+        return self._get(run_id).view()
 
     def result(self, run_id: str) -> dict[str, Any] | None:
-        """The done summary with full weights (for saving and export), or None before the end."""
-        with self.lock:
-            run = self._get(run_id)
-            return run.summary if run.state == "done" else None
+        return self._get(run_id).result()
 
     def health(self) -> dict[str, Any]:
-        import psutil
-
-        with self.lock:
-            workers = []
-            for w in self.workers.values():
-                try:
-                    rss = round(psutil.Process(w.pid).memory_info().rss / 2**20, 1) if w.pid else None
-                except psutil.Error:
-                    rss = None
-                workers.append({"index": w.index, "pid": w.pid, "ready": w.ready, "draining": w.draining,
-                                "runs": len(w.runs), "rss_mb": rss})
-            active = sum(1 for r in self.runs.values() if not r.finished and r.id not in self.queue)
+        with self._lock:
+            workers = [w for w in self._workers.values() if w.state != "gone"]
             return {
-                "workers": workers,
-                "runs": {"active": active, "queued": len(self.queue), "completed": self.completed,
-                         "capacity": self.settings.workers * self.settings.runs_per_worker,
-                         "queue_size": self.settings.queue_size},
+                "state": "stopping" if self._closing else "ok" if any(w.ready for w in workers) else "starting",
+                "workers": [w.view() for w in workers],
+                "runs": {
+                    "active": sum(len(w.runs) for w in workers),
+                    "queued": len(self._queue),
+                    "completed": self._completed,
+                    "capacity": self.settings.workers * self.settings.runs_per_worker,
+                    "queue_size": self.settings.queue_size,
+                },
             }
 
-    def shutdown(self) -> None:
-        with self.lock:
-            if self.closed:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            if self._closing:  # another thread is shutting down (SIGTERM hook, then atexit): wait for it
+                self._shut.wait(timeout + 10)
                 return
-            self.closed = True
-            for handle in self.workers.values():
+            self._closing = True
+            while self._queue:
+                self._stop_queued(self._queue[0])
+            for worker in self._workers.values():
+                if worker.state == "starting":
+                    worker.process.terminate()  # still importing TensorFlow: nothing to stop cleanly
+                elif worker.state != "gone":
+                    worker.send(("exit",))
+                    worker.state = "exiting"
+        self._wait_workers_gone(timeout)
+        for worker in self._snapshot():
+            worker.stop_process(0)
+        self._wait_workers_gone(3.0)
+        self._stopped.set()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=3)
+        for worker in self._snapshot():
+            self._worker_lost(worker)
+            self._close_handle(worker)
+        with self._lock:
+            for record in self._runs.values():
+                record.add_json("done", {**STOPPED, "epochs": record.epoch})
+        self._shut.set()
+
+    def _wait_workers_gone(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(w.state != "gone" for w in self._snapshot()):
+            self._stopped.wait(0.05)
+
+    # ------------------------------------------------------------------ admission (the lock held)
+
+    def _pick(self) -> WorkerHandle | None:
+        """The least-loaded worker with a free slot, warm ones first."""
+        free = [w for w in self._workers.values() if w.accepting and len(w.runs) < self.settings.runs_per_worker]
+        return min(free, key=lambda w: (not w.ready, len(w.runs), w.id), default=None)
+
+    def _assign(self, record: RunRecord, worker: WorkerHandle) -> None:
+        record.worker, record.position, record.state = worker.id, None, "starting"
+        worker.runs.add(record.id)
+        worker.runs_total += 1
+        options = {"paused": record.paused, "steps": record.steps, "weights": record.weights}
+        worker.send(("start", record.id, record.config.model_dump(mode="json"), options))
+        record.weights = None
+        if worker.runs_total >= self.settings.worker_max_runs:
+            worker.state = "draining"  # no new runs; replaced now, retired when its runs end
+            self._ensure_workers()
+
+    def _admit(self) -> None:
+        while self._queue and (worker := self._pick()) is not None:
+            self._assign(self._queue.popleft(), worker)
+        self._announce_positions()
+
+    def _announce_positions(self) -> None:
+        for i, record in enumerate(self._queue, start=1):
+            if record.position != i:
+                record.position = i
+                record.add_json("queued", {"position": i})
+
+    def _stop_queued(self, record: RunRecord) -> None:
+        with suppress(ValueError):
+            self._queue.remove(record)
+        record.stop_requested = True
+        record.add_json("done", STOPPED)
+        self._announce_positions()
+
+    def _ensure_workers(self) -> None:
+        """Start workers until KP_WORKERS of them accept runs (draining ones do not count)."""
+        if self._closing or time.monotonic() < self._spawn_after:
+            return
+        while sum(w.accepting for w in self._workers.values()) < self.settings.workers:
+            worker = WorkerHandle(self._next_wid, self.settings)
+            self._workers[worker.id] = worker
+            self._next_wid += 1
+            log.info("started training worker %s (pid %s)", worker.id, worker.pid)
+
+    def _retire_idle(self) -> None:
+        for worker in self._workers.values():
+            if worker.state == "draining" and not worker.runs:
+                worker.send(("exit",))
+                worker.state = "exiting"
+
+    # ------------------------------------------------------------------ threads
+
+    def _snapshot(self) -> list[WorkerHandle]:
+        with self._lock:
+            return list(self._workers.values())
+
+    def _get(self, run_id: str) -> RunRecord:
+        with self._lock:
+            record = self._runs.get(run_id)
+        if record is None:
+            raise UnknownRun(run_id)
+        return record
+
+    def _dispatch_loop(self) -> None:
+        """Forward every worker's output; EOF on a worker's pipe means it has exited."""
+        while not self._stopped.is_set():
+            handles = {}
+            for worker in self._snapshot():
+                if worker.state == "gone":
+                    self._close_handle(worker)
+                else:
+                    handles[worker.out] = worker
+            if not handles:
+                self._stopped.wait(0.1)
+                continue
+            try:
+                ready = wait_pipes(list(handles), timeout=0.2)
+            except OSError:
+                continue
+            for conn in ready:
+                worker = handles[conn]
                 try:
-                    handle.inbox.put(("shutdown",))
-                except (OSError, ValueError):
-                    pass
-            self.changed.notify_all()
-        deadline = time.monotonic() + 3
-        for handle in self.workers.values():
-            handle.process.join(max(0.1, deadline - time.monotonic()))
-            if handle.process.is_alive():
-                handle.process.kill()
-                handle.process.join(1)
+                    for _ in range(256):  # then let the other workers' pipes have a turn
+                        self._on_message(worker, conn.recv())
+                        if not conn.poll():
+                            break
+                except (EOFError, OSError):
+                    self._worker_lost(worker)
+                except Exception:
+                    log.exception("bad message from worker %s", worker.id)
+
+    def _on_message(self, worker: WorkerHandle, message: tuple) -> None:
+        kind = message[0]
+        if kind == "event":
+            _, run_id, name, data, meta = message
+            with self._lock:
+                record = self._runs.get(run_id)
+            if record is not None:
+                record.add(name, data, meta)
+            if name in TERMINAL_EVENTS:
+                with self._lock:
+                    worker.runs.discard(run_id)
+                    self._completed += 1
+                    self._retire_idle()
+                    self._admit()
+        elif kind == "stats":
+            worker.stats = message[1]
+        elif kind == "ready":
+            with self._lock:
+                worker.ready = True
+                if worker.state == "starting":
+                    worker.state = "ready"
+                self._admit()
+            log.info("training worker %s (pid %s) is warm", worker.id, worker.pid)
+        elif kind == "bye":
+            worker.state = "exiting"
+
+    def _worker_lost(self, worker: WorkerHandle) -> None:
+        """A worker process ended: its runs get an error (done while shutting down); a new one starts."""
+        with self._lock:
+            if worker.state == "gone":
+                return
+            if worker.state != "exiting":
+                log.error("training worker %s (pid %s) died with %s runs", worker.id, worker.pid, len(worker.runs))
+                if not worker.ready:
+                    self._spawn_after = time.monotonic() + RESPAWN_BACKOFF
+            worker.state = "gone"
+            for run_id in worker.runs:
+                record = self._runs.get(run_id)
+                if record is None:
+                    continue
+                if self._closing:
+                    record.add_json("done", {**STOPPED, "epochs": record.epoch})
+                else:
+                    record.add_json("error", {"reason": "worker_died", "message": WORKER_DIED, "epoch": record.epoch})
+            worker.runs.clear()
+            self._ensure_workers()
+            self._admit()
+
+    def _close_handle(self, worker: WorkerHandle) -> None:
+        with self._lock:
+            if self._workers.get(worker.id) is not worker:
+                return
+            del self._workers[worker.id]
+        worker.stop_process(1.0)
+        worker.close()
+
+    def _monitor_loop(self) -> None:
+        """Stop abandoned runs, forget old ones, retire worn workers, replace dead or stuck ones."""
+        s = self.settings
+        while not self._stopped.wait(MONITOR_EVERY):
+            now = time.monotonic()
+            with self._lock:
+                for record in list(self._runs.values()):
+                    if record.abandoned(now, s.disconnect_grace, s.connect_timeout):
+                        log.info("run %s has no watcher: stopping it", record.id)
+                        self.control(record.id, "stop")
+                    elif record.ended_at is not None and now - record.ended_at > s.keep_finished:
+                        del self._runs[record.id]
+                    elif record.ended_at is not None and now - record.ended_at > TRIM_AFTER:
+                        record.trim()
+                self._retire_idle()
+                self._ensure_workers()
+                self._admit()
+                workers = list(self._workers.values())
+            for worker in workers:
+                if worker.state == "starting" and now - worker.started > s.startup_timeout:
+                    log.error("training worker %s was not warm after %s s: replacing it", worker.id, s.startup_timeout)
+                    worker.process.kill()  # its pipe's EOF reports the loss
+                elif worker.state != "gone" and worker.process.exitcode is not None:
+                    # Normally the pipe's EOF reports an exit first; this catches a pipe that stays open.
+                    worker.dead_since = worker.dead_since or now
+                    if now - worker.dead_since > 2.0:
+                        self._worker_lost(worker)

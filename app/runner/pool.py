@@ -26,6 +26,8 @@ class WorkerHandle:
     def __init__(self, wid: int, settings: RunnerSettings) -> None:
         self.id = wid
         self.state = "starting"  # starting, ready, draining, exiting, gone
+        self.ready = False  # warm: TensorFlow imported, common architectures compiled
+        self.dead_since: float | None = None
         self.runs: set[str] = set()
         self.runs_total = 0
         self.started = time.monotonic()
@@ -80,11 +82,13 @@ class WorkerHandle:
             self.process.join(2)
 
     def view(self) -> dict[str, Any]:
-        """This worker in /healthz."""
+        """This worker in /healthz (rss_mb, busy, epochs_per_s... as the worker last reported)."""
         return {
-            "id": self.id,
+            "index": self.id,
             "pid": self.pid,
             "state": self.state,
+            "ready": self.ready,
+            "draining": self.state in ("draining", "exiting"),
             "runs": len(self.runs),
             "runs_total": self.runs_total,
             "uptime": round(time.monotonic() - self.started, 1),

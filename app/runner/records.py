@@ -21,11 +21,12 @@ MAX_BUFFER_BYTES = 8 * 1024 * 1024  # per run; big networks make big frames
 class RunRecord:
     """A run's state and event buffer; thread-safe (one lock and condition per run)."""
 
-    def __init__(self, run_id: str, config: RunConfig, buffer: int) -> None:
+    def __init__(self, run_id: str, config: RunConfig, buffer: int, weights: list | None = None) -> None:
         self.id = run_id
         self.config = config
+        self.weights = weights  # start from these (a saved or imported model); dropped once sent
         self.created = time.monotonic()
-        self.state = "queued"  # queued, running, paused, done, error
+        self.state = "queued"  # queued, starting (admitted), running, paused, done, error
         self.epoch = 0  # of the last frame: what the learner has seen
         self.worker: int | None = None  # worker id once admitted
         self.position: int | None = None  # in the queue
@@ -113,19 +114,22 @@ class RunRecord:
                 self._bytes -= len(self._events.popleft().data)
 
     def view(self) -> dict[str, Any]:
-        """The JSON of GET /api/runs/<id>."""
+        """The JSON of GET /api/runs/<id> (the summary without the weights)."""
         with self._cond:
-            out: dict[str, Any] = {
+            final = json.loads(self._final) if self._final is not None else None
+            summary = {k: v for k, v in final.items() if k != "weights"} if final and self.state == "done" else None
+            return {
                 "id": self.id,
                 "state": self.state,
                 "epoch": self.epoch,
-                "config": self.config.model_dump(mode="json"),
-                "summary": None,
-                "error": None,
+                "queue_position": self.position if self.state == "queued" else None,
                 "worker": self.worker,
+                "config": self.config.model_dump(mode="json"),
+                "summary": summary,
+                "error": final if self.state == "error" else None,
             }
-            if self.state == "queued":
-                out["position"] = self.position
-            if self._final is not None:
-                out["summary" if self.state == "done" else "error"] = json.loads(self._final)
-            return out
+
+    def result(self) -> dict[str, Any] | None:
+        """The done event's data with the full weights, or None unless the run is done."""
+        with self._cond:
+            return json.loads(self._final) if self.state == "done" and self._final else None

@@ -7,11 +7,13 @@ place. It drives a Trainer (app/trainer.py) but imports no TensorFlow itself.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
+log = logging.getLogger("kp.worker")
 BACKLOG = 0.25  # seconds of missed epochs a paced run may catch up in a burst
 Emit = Callable[[str, str, str, dict[str, Any]], None]  # run id, event name, JSON text, meta for the web
 
@@ -131,6 +133,23 @@ class ActiveRun:
         if "pace" in values:
             self.interval = self._interval(values["pace"])
             self.next_due = time.monotonic()
+
+    def edit(self, args: dict[str, Any]) -> None:
+        """Set one weight or bias live, then show it; an edit that does not fit the network is ignored."""
+        try:
+            if args.get("kind") == "bias":
+                self.trainer.set_bias(args["layer"], args["node"], args["value"])
+            else:
+                self.trainer.set_weight(args["layer"], args["source"], args["target"], args["value"])
+        except Exception as exc:  # an index outside this network: the run goes on unchanged
+            log.warning("run %s: edit %s ignored (%s)", self.id, args, exc)
+            return
+        self.send_frame()
+
+    def regenerate(self, args: dict[str, Any]) -> None:
+        """New data from another seed; the network and epoch counter stay (TF Playground's Regenerate)."""
+        self.trainer.regenerate(int(args["seed"]))
+        self.send_frame()
 
     def finish(self, reason: str) -> float:
         """Last frame (if any epoch is unseen), then done; the model goes back to the cache."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.config import RunConfig
 from app.runner.slots import ActiveRun, dumps
+from app.spec import decode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
 FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
@@ -169,15 +170,17 @@ class Worker:
         if kind == "start":
             self._start(*message[1:])
         elif kind == "control":
-            run = self.runs.get(message[1])
+            _, run_id, action, args = message
+            run = self.runs.get(run_id)
             if run is not None:
-                action = message[2]
-                fn = {"pause": run.pause, "resume": run.resume, "step": run.step}.get(action)
-                self._guard(run, fn) if fn else self._guard(run, run.finish, "stopped")
-        elif kind == "set":
-            run = self.runs.get(message[1])
-            if run is not None:
-                self._guard(run, run.set, message[2])
+                actions = {"pause": run.pause, "resume": run.resume, "step": run.step, "set": run.set,
+                           "edit": run.edit, "regenerate": run.regenerate}
+                if action == "stop":
+                    self._guard(run, run.finish, "stopped")
+                elif action in ("set", "edit", "regenerate"):
+                    self._guard(run, actions[action], args)
+                elif action in actions:
+                    self._guard(run, actions[action])
         elif kind == "exit":
             self.exiting = True
             for run in list(self.runs.values()):
@@ -188,6 +191,8 @@ class Worker:
         try:
             config = RunConfig.model_validate(config_dict)
             trainer = self.engine.Trainer(config, self.cache)
+            if opts.get("weights"):
+                trainer.set_weights(decode_weights(opts["weights"]))  # a saved or imported model goes on
         except Exception as exc:
             log.exception("run %s could not start", run_id)
             message = f"The run could not start on the server ({type(exc).__name__}: {exc})."

@@ -53,7 +53,7 @@ def test_pause_step_resume_stop(live):
     control(live, run["id"], "pause")
     paused = next(e for e in stream if e["event"] == "state")
     assert paused["data"]["state"] == "paused"
-    at_pause = next(e for e in stream if e["event"] == "frame")["data"]["epoch"]
+    at_pause = status(live, run["id"])["epoch"]
     control(live, run["id"], "step")
     stepped = next(e for e in stream if e["event"] == "frame" and e["data"]["epoch"] != at_pause)
     assert stepped["data"]["epoch"] == at_pause + 1
