@@ -19,7 +19,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     server = ServerSettings.from_env()
     app.config.update(
         MAX_CONTENT_LENGTH=server.max_body_kib * 1024,
-        KP_SETTINGS=server,
         KP_DATABASE_URL=server.database_url,
         JSON_SORT_KEYS=False,
     )
