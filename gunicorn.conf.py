@@ -15,6 +15,9 @@ timeout = 120  # gthread's worker heartbeat, not a request limit: streams last a
 graceful_timeout = 15  # runs are stopped at once on SIGTERM; this is for in-flight plain requests
 keepalive = 5
 accesslog = os.environ.get("KP_ACCESS_LOG", "-") or None  # empty: no access log
+# gunicorn's control socket has one default path per user: servers started side by side (tests,
+# benchmarks) would take it from each other. Nothing here uses gunicornc.
+control_socket_disable = True
 
 
 def _stop_runs(app) -> None:

@@ -188,12 +188,15 @@ class Worker:
 
     def _start(self, run_id: str, config_dict: dict[str, Any], opts: dict[str, Any]) -> None:
         start = time.monotonic()
+        trainer = None
         try:
             config = RunConfig.model_validate(config_dict)
             trainer = self.engine.Trainer(config, self.cache)
             if opts.get("weights"):
                 trainer.set_weights(decode_weights(opts["weights"]))  # a saved or imported model goes on
         except Exception as exc:
+            if trainer is not None:
+                trainer.close()  # the weights did not fit; the compiled model is fine
             log.exception("run %s could not start", run_id)
             message = f"The run could not start on the server ({type(exc).__name__}: {exc})."
             self.emit(run_id, "error", dumps({"reason": "internal", "message": message}), {})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import psutil
 import requests
@@ -126,11 +128,20 @@ def test_bad_control_values_do_not_disturb_the_run(live):
     assert list(events(live.url + run["events_url"]))[-1]["event"] == "done"
 
 
-def test_no_process_left_behind_after_shutdown(tmp_path):
+def test_sigterm_ends_streams_with_done_and_leaves_no_process(tmp_path):
     server = LiveServer(tmp_path, KP_WORKERS="1")
     try:
         server.wait_ready()
-        pids = [server.process.pid, *server.worker_pids()]
+        pids = [server.process.pid, *(p.pid for p in psutil.Process(server.process.pid).children(recursive=True))]
+        run = start(server, epochs=50_000, pace=30)
+        stream = events(server.url + run["events_url"])
+        next(e for e in stream if e["event"] == "frame")
+        sent = time.monotonic()
+        os.kill(server.process.pid, signal.SIGTERM)  # the master only, as `docker stop` does
+        end = next(e for e in stream if e["event"] in ("done", "error"))
+        assert end["event"] == "done" and end["data"]["reason"] == "stopped"
+        server.process.wait(20)
+        assert time.monotonic() - sent < 15
     finally:
         server.stop()
     wait_until(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
