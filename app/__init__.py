@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import errors
+from app import errors, i18n
 from app.settings import ServerSettings
 
 
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.json.sort_keys = False
     errors.register(app)
+    i18n.register(app)
 
     from app import api, pages, saved
 

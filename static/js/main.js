@@ -6,7 +6,9 @@ import { Boundary } from "./boundary.js";
 import { Controls } from "./controls.js";
 import { Curves } from "./curves.js";
 import { decodeGrid } from "./grid.js";
+import { emit } from "./hooks.js";
 import { Network } from "./network.js";
+import { PANELS } from "./panels.js";
 import { copySettings, diff, fromHash, LIMITS, N_SAMPLES, randomSeed, runConfig, toHash } from "./state.js";
 import { RunStream } from "./stream.js";
 
@@ -79,6 +81,7 @@ function apply(next) {
   writeHash();
   controls.show(next, LIMITS);
   boundary.setOptions({ discretize: next.discretize, showTest: next.show_test });
+  emit("settings", { settings: copySettings(next), kind: d.kind });
   if (d.kind === "none") return;
   if (d.kind === "view") return draw({ boundary: true, output: true });
   if (d.kind === "live") return liveChange(d.changed);
@@ -163,6 +166,7 @@ async function startRun({ step = false } = {}) {
   run.id = created.id;
   run.state = created.state || "queued";
   run.stream = new RunStream(created.events_url, streamHandlers(run));
+  emit("run", { id: created.id });
   if (app.settings.learning_rate !== config.learning_rate) liveChange(["learning_rate"]); // changed meanwhile
   if (!app.playing) await pauseRun(run); // paused or stepped while the run was being created
 }
@@ -195,17 +199,20 @@ function streamHandlers(run) {
     frame: mine((f) => {
       app.stats.framesReceived++;
       app.latest = f;
+      emit("frame", f);
       curves.append(f.history);
       draw({ boundary: true, frame: true });
     }),
     state: mine((d) => (run.state = d.state)),
     done: mine((d) => {
       run.state = "done";
+      emit("done", { id: run.id, ...d });
       setPlaying(false);
       setStatus(DONE_MESSAGES[d.reason]?.(d) ?? `The run ended (${d.reason}).`);
     }),
     error: mine((d) => {
       run.state = "error";
+      emit("error", { id: run.id, ...d });
       setPlaying(false);
       setStatus(null);
       const hint = d.reason === "diverged" && !/learning rate/i.test(d.message || "")
@@ -311,6 +318,7 @@ function resetView() {
   network.clear();
   showHint("Press ▶ to train");
   draw({ boundary: true });
+  emit("reset", {});
 }
 
 const dirty = { boundary: false, frame: false, output: false };
@@ -457,6 +465,20 @@ function init() {
     },
     stats: app.stats,
   };
+  const page = {
+    get settings() { return copySettings(app.settings); },
+    get run() { return app.run && { id: app.run.id, state: app.run.state }; },
+    change, apply, play, pause, reset, showError, setStatus, draw,
+    boundary, curves, network,
+  };
+  for (const initPanel of PANELS) {
+    try {
+      initPanel(page);
+    } catch (err) {
+      console.error(err);
+      showError(`A panel of the page could not start: ${err.message}`);
+    }
+  }
 }
 
 if (typeof Plotly === "undefined") {

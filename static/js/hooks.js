@@ -1,0 +1,22 @@
+// A small event bus between the page controller (main.js) and the feature panels, so a panel
+// can follow runs without main.js knowing about it.
+//
+// Events (detail):
+//   "settings" {settings, kind}  after any setting changed (kind: none | view | live | restart)
+//   "run"      {id}              a run was created on the server
+//   "frame"    frame             every frame received (before drawing)
+//   "done"     {id, ...done}     a run ended normally
+//   "error"    {id, ...error}    a run failed
+//   "reset"    {}                the view was reset (new run, reset button)
+
+const bus = new EventTarget();
+
+export function emit(name, detail) {
+  bus.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
+export function on(name, fn) {
+  const handler = (e) => fn(e.detail);
+  bus.addEventListener(name, handler);
+  return () => bus.removeEventListener(name, handler);
+}
