@@ -211,8 +211,10 @@ class SweepManager:
     # ------------------------------------------------------------------ requests
 
     def active_for(self, client: str) -> int:
+        """Sweeps of this client still running and not being cancelled (the per-client cap counts these)."""
         with self._lock:
-            return sum(1 for s in self._sweeps.values() if s.client == client and not s.ended)
+            return sum(1 for s in self._sweeps.values()
+                       if s.client == client and not s.ended and not s.cancelled.is_set())
 
     def create(self, client: str, kind: str, params: list[str], runs: list[tuple[int, dict[str, Any], RunConfig]],
                base: dict[str, Any], lesson: str | None = None) -> Sweep:
