@@ -65,6 +65,8 @@ def _lazy_runner(app: Flask):
 
 def shutdown(app: Flask) -> None:
     """Stop the runner if it was started (gunicorn's SIGTERM/SIGINT hooks and atexit call this)."""
+    if "kp_sweeps" in app.extensions:
+        app.extensions["kp_sweeps"].close()
     runner = app.extensions.get("kp_runner_holder", {}).get("runner")
     if runner is not None:
         runner.shutdown()

@@ -207,6 +207,7 @@ class SweepManager:
         self._running: set[Trial] = set()
         self._turn = 0
         self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
 
     # ------------------------------------------------------------------ requests
 
@@ -273,10 +274,17 @@ class SweepManager:
                 return trial
         return None
 
+    def close(self) -> None:
+        """End the scheduler thread (runs already started end with the runner's shutdown)."""
+        self._closed.set()
+        self._wake.set()
+
     def _schedule_loop(self) -> None:
-        while True:
+        while not self._closed.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
+            if self._closed.is_set():
+                return
             try:
                 self._schedule()
             except Exception:

@@ -42,6 +42,7 @@ function setUrl(present) {
 }
 
 export function enter() {
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur(); // space is play, not this button
   document.body.classList.add("presenter");
   $("presenter-aside").hidden = false;
   $("presenter-toggle").setAttribute("aria-pressed", "true");

@@ -11,6 +11,12 @@ import { meanStd, num, thumbnail, valueText } from "./thumbs.js";
 const $ = (id) => document.getElementById(id);
 const PARAMS = ["learning_rate", "batch_size", "activation", "regularization", "regularization_rate", "noise",
   "train_ratio", "dropout", "optimizer"];
+const LABELS = {
+  learning_rate: "Learning rate", batch_size: "Batch size", activation: "Activation", regularization: "Regularization",
+  regularization_rate: "Regularization rate", noise: "Noise", train_ratio: "Ratio of training data",
+  dropout: "Dropout", optimizer: "Optimizer",
+};
+const label = (name) => (LABELS[name] ? t(LABELS[name]) : name);
 const RANGES = new Set(["learning_rate", "regularization_rate", "dropout"]); // continuous: random search draws in a range
 const COLUMNS = [
   { key: "test_loss", label: "Test loss" },
@@ -38,7 +44,7 @@ function paramRow(name = "learning_rate", values = "") {
   const select = document.createElement("select");
   select.className = "sweep-param-name";
   select.setAttribute("aria-label", t("Parameter"));
-  for (const p of PARAMS) select.add(new Option(p, p, false, p === name));
+  for (const p of PARAMS) select.add(new Option(label(p), p, false, p === name));
   const input = document.createElement("input");
   input.className = "sweep-param-values";
   input.type = "text";
@@ -189,7 +195,7 @@ function sortedRows() {
 function renderTable() {
   const table = $("sweep-table");
   const head = document.createElement("tr");
-  const headers = [{ key: null, label: t("Boundary") }, ...state.params.map((p) => ({ key: p, label: p })),
+  const headers = [{ key: null, label: t("Boundary") }, ...state.params.map((p) => ({ key: p, label: label(p) })),
     ...COLUMNS.map((c) => ({ key: c.key, label: t(c.label) }))];
   for (const { key, label } of headers) {
     const th = document.createElement("th");
