@@ -192,7 +192,7 @@ class Sweep:
             self.wall_time = round(time.monotonic() - self.started, 3)
             self.ended_at = time.monotonic()
             self.state = state
-        self.publish("done", self.progress())
+            self.publish("done", self.progress())  # under the lock: a follower sees the end and `done` together
 
 
 class SweepManager:

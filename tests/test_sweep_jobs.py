@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -170,3 +171,18 @@ def wait_quietly(predicate, seconds: float) -> bool:
         return True
     except AssertionError:
         return False
+
+
+def test_every_follower_sees_done_as_the_last_event():
+    from app.sweep_jobs import Sweep
+
+    for _ in range(20):
+        sweep = Sweep("s", "c", "grid", ["learning_rate"], [], {})
+        # Widen the window between "ended" and its `done` event: a follower polling meanwhile must still get it.
+        sweep.progress = lambda: time.sleep(0.02) or {}
+        names: list[str] = []
+        reader = threading.Thread(target=lambda s=sweep, n=names: n.extend(e.name for e in s.follow(0, 0.001) if e))
+        reader.start()
+        sweep.finish("done")
+        reader.join(5)
+        assert names and names[-1] == "done"
