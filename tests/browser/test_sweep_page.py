@@ -69,6 +69,8 @@ def test_presenter_mode_from_the_url_keys_and_lesson(open_page):
     assert "present=1" not in page.url
     page.keyboard.press("p")
     page.wait_for_function("() => document.body.classList.contains('presenter')")
+    page.keyboard.press("ArrowRight")  # one epoch, as the step button
+    page.wait_for_function("() => kp.state.epoch === 1 && kp.state.run.state === 'paused'", timeout=60_000)
     # A lesson's comparison: only its control stays, its text is beside, its runs fill the compare view.
     page.select_option("#compare-lesson-select", "day65-ex6-learning-rate")
     page.click("#compare-lesson-run")
