@@ -186,3 +186,12 @@ def test_every_follower_sees_done_as_the_last_event():
         sweep.finish("done")
         reader.join(5)
         assert names and names[-1] == "done"
+
+
+def test_every_sweep_setting_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "sweep.md").read_text()
+    for name in ("KP_SWEEP_SLOTS", "KP_SWEEP_RESERVE", "KP_SWEEPS_PER_CLIENT", "KP_SWEEP_KEEP"):
+        assert f"`{name}`" in doc
+        assert SweepSettings.from_mapping({name: "1"}) != SweepSettings()  # and each one is read
