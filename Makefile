@@ -41,6 +41,7 @@ bench: dev-deps system-deps
 	$(PY) bench/bench_engine.py
 	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
+	$(PY) bench/bench_sweep.py
 
 ## Regenerate docs/config.md from RunConfig.
 docs: deps

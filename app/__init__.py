@@ -28,11 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, pages, saved
+    from app import api, pages, saved, sweeps_api
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(saved.bp)
+    app.register_blueprint(sweeps_api.bp)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app
 
@@ -64,6 +65,8 @@ def _lazy_runner(app: Flask):
 
 def shutdown(app: Flask) -> None:
     """Stop the runner if it was started (gunicorn's SIGTERM/SIGINT hooks and atexit call this)."""
+    if "kp_sweeps" in app.extensions:
+        app.extensions["kp_sweeps"].close()
     runner = app.extensions.get("kp_runner_holder", {}).get("runner")
     if runner is not None:
         runner.shutdown()

@@ -5,4 +5,8 @@
 //   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
 // Add one import and one entry per panel.
 
-export const PANELS = [];
+import { init as compare } from "./compare.js";
+import { init as presenter } from "./presenter.js";
+import { init as sweep } from "./sweep.js";
+
+export const PANELS = [compare, sweep, presenter];
