@@ -5,4 +5,9 @@
 //   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
 // Add one import and one entry per panel.
 
-export const PANELS = [];
+import { init as classroom } from "./classroom.js";
+import { init as confusion } from "./confusion.js";
+import { init as parity } from "./parity.js";
+import { init as weights } from "./weights.js";
+
+export const PANELS = [parity, confusion, weights, classroom];
