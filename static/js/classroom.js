@@ -17,7 +17,7 @@ const TARGETS = {
   hidden_layers: ["#add-layer", "#remove-layer", ".layer-head .mini"],
   show_test: ["label:has(#show-test)"], discretize: ["label:has(#discretize)"],
   grid_resolution: [".control:has(#grid-resolution)"], epochs: [".control:has(#epochs)"],
-  target_loss: [".control:has(#target-loss)"],
+  target_loss: [".control:has(#target-loss)"], text: [".site-header", ".site-footer"],
 };
 const LABELS = () => ({
   play_button: t("Play / pause button"), step_button: t("Step button"), reset_button: t("Reset button"),
@@ -26,7 +26,7 @@ const LABELS = () => ({
   dataset: t("Dataset"), train_ratio: t("Ratio of training to test data"), noise: t("Noise"),
   batch_size: t("Batch size"), regenerate: t("Regenerate"), hidden_layers: t("Number of layers and neurons"),
   show_test: t("Show test data"), discretize: t("Discretize output"), grid_resolution: t("Boundary grid"),
-  epochs: t("Stop at epoch"), target_loss: t("Stop at test loss"),
+  epochs: t("Stop at epoch"), target_loss: t("Stop at test loss"), text: t("Title and page text"),
 });
 
 function selectorsOf(name) {

@@ -116,7 +116,7 @@ export function fromHash(hash) {
 export const HIDABLE = [
   "play_button", "step_button", "reset_button", "learning_rate", "activation", "regularization", "regularization_rate",
   "problem", "pace", "mode", "dataset", "train_ratio", "noise", "batch_size", "regenerate", "hidden_layers",
-  "show_test", "discretize", "grid_resolution", "epochs", "target_loss", ...FEATURES.map((f) => f.id),
+  "show_test", "discretize", "grid_resolution", "epochs", "target_loss", "text", ...FEATURES.map((f) => f.id),
 ];
 export const TF_HIDE_NAMES = {
   showTestData: "show_test", playButton: "play_button", stepButton: "step_button", resetButton: "reset_button",
@@ -127,7 +127,7 @@ export const TF_HIDE_NAMES = {
 
 /** The hidden controls of a hash: every `<name>_hide` not "false", TF Playground's names mapped to ours. */
 function parseHide(p) {
-  const names = [];
+  const names = p.has("hideText") && p.get("hideText") !== "false" ? ["text"] : []; // TF's hideText: header, footer
   for (const [key, value] of p) {
     if (!key.endsWith("_hide") || value === "false") continue;
     const raw = key.slice(0, -5);

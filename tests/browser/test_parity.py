@@ -96,7 +96,8 @@ def test_regularization_rate_changes_live_without_resetting_the_epoch(open_page)
     page.wait_for_function(f"n => {EPOCH_JS} > n + 20", arg=before, timeout=60_000)
     assert page.evaluate("kp.state.run.id") == run_id  # the same run went on
     assert server_run(page)["config"]["regularization_rate"] == 0.1
-    assert page.evaluate("(document.getElementById('curves').data || [{x: []}])[0].x.length") > before
+    # The curves were not cleared: they go on past the epoch of the change (drawn a little behind the counter).
+    page.wait_for_function("n => document.getElementById('curves').data[0].x.length > n", arg=before, timeout=60_000)
 
 
 def test_divergence_stops_the_run_with_a_message_and_an_overlay(open_page):
@@ -123,7 +124,7 @@ def test_stop_at_a_target_loss_and_the_confusion_matrix(open_page):
     assert float(page.text_content("#test-loss")) <= 0.1
     tables = page.evaluate(
         """() => [...document.querySelectorAll('#confusion table')].map(t =>
-             [...t.tBodies[0].rows].map(r => [...r.cells].map(c => Number(c.textContent))))"""
+             [...t.tBodies[0].rows].map(r => [...r.querySelectorAll('td')].map(c => Number(c.textContent))))"""
     )
     assert len(tables) == 2 and all(len(t) == 2 and len(t[0]) == 2 for t in tables)
     assert sum(map(sum, tables[0])) == 250 and sum(map(sum, tables[1])) == 250  # test, train: 500 points at 50 %
