@@ -204,6 +204,7 @@ class Trainer:
         grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
         self._grid = tf.constant(features.transform(grid, names))
         self.compiled = cache.acquire(config) if cache is not None else _compile(config)
+        self._cache_key_config = config  # live changes (set_live) must not move it to another cache key
         model = self.compiled.model
         reset_weights(model, config)
         for var, initial in zip(self.compiled.optimizer.variables, self.compiled.optimizer_initial, strict=True):
@@ -425,7 +426,7 @@ class Trainer:
     def close(self) -> None:
         """Give the compiled model back to the cache (once)."""
         if not self._closed and self.cache is not None:
-            self.cache.release(self.config, self.compiled)
+            self.cache.release(self._cache_key_config, self.compiled)
         self._closed = True
 
 
