@@ -22,7 +22,7 @@ export function init(page) {
   const wrap = document.querySelector(".boundary-wrap");
   const overlay = document.createElement("div");
   overlay.className = "diverged-overlay";
-  overlay.setAttribute("role", "alert");
+  overlay.setAttribute("aria-live", "polite"); // the error banner (role=alert) already interrupts
   overlay.hidden = true;
   wrap.appendChild(overlay);
   const clear = () => {
