@@ -131,6 +131,8 @@ def test_baseline_is_the_loss_of_a_constant_guess():
     y = np.array([0, 1, 1, 0], dtype=np.float32)
     assert baseline_loss(losses.get("binary_crossentropy"), y, 2) == pytest.approx(np.log(2), rel=1e-4)
     assert baseline_loss(losses.get("square"), 2 * y - 1, 2) == pytest.approx(0.5)
+    three = np.array([0, 1, 2, 0, 1, 2], dtype=np.float32)
+    assert baseline_loss(losses.get("categorical_crossentropy"), three, 3) == pytest.approx(np.log(3), rel=1e-4)
 
 
 class Events:
