@@ -15,6 +15,7 @@ from app.losscode import loss_sources
 from app.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
 from app.runner.base import LIVE_FIELDS, RunFull, UnknownRun
 from app.streaming import HEADERS, parse_last_event_id, sse
+from app.weight_edit import check_edit
 
 bp = Blueprint("api", __name__)
 
@@ -144,6 +145,8 @@ def run_control(run_id: str, action: str):
     args: dict[str, Any] = {}
     if action in ("set", "edit", "regenerate"):
         args = _control_args(action, settings_from_request() if request.content_length else {})
+    if action == "edit":
+        check_edit(args, RunConfig.model_validate(_run(run_id, runner().status)["config"]))
     return jsonify(_run(run_id, runner().control, action, args))
 
 
@@ -164,7 +167,7 @@ def _control_args(action: str, data: Any) -> dict[str, Any]:
     if action == "set":
         unknown = [k for k in data if k not in LIVE_FIELDS]
         if unknown or not data:
-            raise ApiError(400, f"only {' and '.join(LIVE_FIELDS)} change live; other settings start a new run",
+            raise ApiError(400, f"only {', '.join(LIVE_FIELDS)} change live; other settings start a new run",
                            unknown[0] if unknown else "body")
         values = validated(data).model_dump()  # the same bounds and messages as at the start of a run
         return {k: values[k] for k in data}

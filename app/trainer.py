@@ -21,7 +21,9 @@ import tensorflow as tf
 from app import datasets, features, losses
 from app.callbacks import build_callbacks, keras_logs
 from app.config import RunConfig
+from app.divergence import ExplosionWatch, baseline_loss
 from app.frames import clean, encode_grid, grid_points, round_weights
+from app.live import LIVE_SETTINGS, LiveParams
 from app.model import build_model, dense_layers, make_optimizer, neuron_layers, output_activation, reset_weights
 from app.spec import encode_weights
 
@@ -58,12 +60,14 @@ class Compiled:
     probe: Any
     predict: Any
     optimizer_initial: list[np.ndarray]
+    live: LiveParams | None = None
 
 
 def _compile(config: RunConfig) -> Compiled:
     """Build the model and the XLA-compiled epoch and probe functions for one architecture."""
     model = build_model(config)
     optimizer = make_optimizer(config)
+    live = LiveParams.attach(model, optimizer, config, dense_layers(model))  # before build: momentum slots
     optimizer.build(model.trainable_variables)
     loss_fn = losses.get(config.resolved_loss)
     model.compile(optimizer=optimizer, loss=loss_fn)  # callbacks reach the optimizer through the model
@@ -128,7 +132,7 @@ def _compile(config: RunConfig) -> Compiled:
         return model(x, training=False)
 
     initial = [v.numpy() for v in optimizer.variables]
-    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial)
+    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial, live)
 
 
 class ModelCache:
@@ -200,11 +204,14 @@ class Trainer:
         grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
         self._grid = tf.constant(features.transform(grid, names))
         self.compiled = cache.acquire(config) if cache is not None else _compile(config)
+        self._cache_key_config = config  # live changes (set_live) must not move it to another cache key
         model = self.compiled.model
         reset_weights(model, config)
         for var, initial in zip(self.compiled.optimizer.variables, self.compiled.optimizer_initial, strict=True):
             var.assign(initial)
         self.compiled.optimizer.learning_rate.assign(float(config.learning_rate))
+        if self.compiled.live is not None:  # a cached model may carry another run's live changes
+            self.compiled.live.assign(config.model_dump(include=set(LIVE_SETTINGS)))
         model.stop_training = False
         self.callbacks = keras.callbacks.CallbackList(build_callbacks(config), model=model)
         self.callbacks.on_train_begin()
@@ -226,6 +233,7 @@ class Trainer:
         self._y = tf.constant(self._targets(split.y_train))
         self._xt = tf.constant(features.transform(split.x_test, names))
         self._yt = tf.constant(self._targets(split.y_test))
+        self.explosion = ExplosionWatch(baseline_loss(losses.get(c.resolved_loss), self._y.numpy(), c.classes))
 
     def regenerate(self, data_seed: int) -> None:
         """New data from another seed; the network and the epoch counter are kept (TFP's Regenerate)."""
@@ -265,6 +273,15 @@ class Trainer:
         """Change the learning rate live: it is a variable, no retrace, no reset."""
         self.compiled.optimizer.learning_rate.assign(float(lr))
 
+    def set_live(self, values: dict[str, Any]) -> None:
+        """Change settings without a restart: learning rate, regularization rate, optimizer parameters
+        (app/live.py) and the stop conditions (epochs, target_loss); the epoch and the weights stay."""
+        self.config = self.config.model_copy(update=values)
+        if "learning_rate" in values:
+            self.set_learning_rate(values["learning_rate"])
+        if self.compiled.live is not None:
+            self.compiled.live.assign(values)
+
     def train_epoch(self) -> dict[str, Any]:
         """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
         self.callbacks.on_epoch_begin(self.epoch)
@@ -276,6 +293,7 @@ class Trainer:
         if self.config.problem != "classification":
             metrics["train_accuracy"] = metrics["test_accuracy"] = None
         self.callbacks.on_epoch_end(self.epoch, keras_logs(metrics))
+        self.explosion.update(metrics["train_loss"])
         self.epoch += 1
         metrics["epoch"] = self.epoch
         if self.compiled.model.stop_training and not self._stopped_early:
@@ -287,9 +305,9 @@ class Trainer:
 
     @property
     def diverged(self) -> bool:
-        """True when the last loss is NaN or infinite."""
+        """True when the last loss is NaN or infinite, or the loss exploded (app/divergence.py)."""
         loss = self.last.get("train_loss")
-        return loss is not None and not np.isfinite(loss)
+        return (loss is not None and not np.isfinite(loss)) or self.explosion.exploded
 
     @property
     def stop_reason(self) -> str | None:
@@ -408,7 +426,7 @@ class Trainer:
     def close(self) -> None:
         """Give the compiled model back to the cache (once)."""
         if not self._closed and self.cache is not None:
-            self.cache.release(self.config, self.compiled)
+            self.cache.release(self._cache_key_config, self.compiled)
         self._closed = True
 
 

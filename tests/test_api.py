@@ -84,7 +84,7 @@ def test_export_script_for_a_config(client):
 
 def test_control_arguments_are_validated(client):
     # Validation happens before the run is looked up, so no worker pool is needed here.
-    for body, field in (({"learning_rate": -1}, "learning_rate"), ({"momentum": 0.9}, "momentum"),
+    for body, field in (({"learning_rate": -1}, "learning_rate"), ({"activation": "relu"}, "activation"),
                         ({"seed": "x"}, "seed")):
         action = "regenerate" if "seed" in body else "set"
         response = client.post(f"/api/runs/abc/{action}", json=body)

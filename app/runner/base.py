@@ -15,7 +15,9 @@ from typing import Any, NamedTuple
 from app.config import RunConfig
 
 ACTIONS = ("pause", "resume", "step", "stop", "set", "edit", "regenerate")
-LIVE_FIELDS = ("learning_rate", "pace")  # settings a running run accepts without a restart
+# Settings a running run accepts without a restart (app/live.py); the others start a new run.
+LIVE_FIELDS = ("learning_rate", "pace", "regularization_rate", "momentum", "beta_1", "beta_2", "rho", "epochs",
+               "target_loss")
 TERMINAL_EVENTS = ("done", "error")
 
 

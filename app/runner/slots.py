@@ -36,10 +36,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def diverged_message(epoch: int, learning_rate: float) -> str:
-    """What a learner reads when the loss blows up."""
+def diverged_message(epoch: int, learning_rate: float, exploded: bool = False) -> str:
+    """What a learner reads when the loss blows up (NaN) or explodes (worse than guessing, and staying there)."""
+    what = ("the training loss stayed far above that of always guessing the average, epoch after epoch"
+            if exploded else "the loss became NaN or infinite")
     return (
-        f"Training diverged at epoch {epoch}: the loss became NaN or infinite. "
+        f"Training diverged at epoch {epoch}: {what}. "
         f"Try a smaller learning rate (this run used {learning_rate:g}) and press play again."
     )
 
@@ -127,9 +129,11 @@ class ActiveRun:
         self.steps += 1
 
     def set(self, values: dict[str, Any]) -> None:
-        """Live changes: learning rate (an optimizer variable) and pace."""
-        if "learning_rate" in values:
-            self.trainer.set_learning_rate(float(values["learning_rate"]))
+        """Live changes: pace here; learning rate, regularization, optimizer parameters and stop conditions
+        in the trainer (app/live.py)."""
+        trained = {k: v for k, v in values.items() if k != "pace"}
+        if trained:
+            self.trainer.set_live(trained)
         if "pace" in values:
             self.interval = self._interval(values["pace"])
             self.next_due = time.monotonic()
@@ -167,8 +171,10 @@ class ActiveRun:
             lr = self.trainer.learning_rate
         except AttributeError:
             pass
-        message = diverged_message(self.trainer.epoch, lr)
-        self.emit("error", {"reason": "diverged", "message": message, "epoch": self.trainer.epoch})
+        exploded = getattr(getattr(self.trainer, "explosion", None), "exploded", False)
+        message = diverged_message(self.trainer.epoch, lr, exploded)
+        self.emit("error", {"reason": "diverged", "cause": "exploded" if exploded else "nan", "message": message,
+                           "epoch": self.trainer.epoch})
         self._end()
         return cost
 

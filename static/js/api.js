@@ -14,6 +14,7 @@ const FIELD_NAMES = {
   hidden_layers: "Hidden layers", features: "Features", dataset: "Dataset", regularization_rate: "Regularization rate",
   regularization: "Regularization", activation: "Activation", epochs: "Epochs", pace: "Speed", seed: "Seed",
   problem: "Problem type", grid_resolution: "Boundary grid", mode: "Maths", body: "Request",
+  target_loss: "Stop at test loss", layer: "Layer", source: "From neuron", target: "To neuron", node: "Neuron",
 };
 
 /** "Learning rate: Input should be ..." for every {field, message}; field names made human. */
@@ -62,6 +63,8 @@ export const api = {
   createRun: (config) => request("POST", "/api/runs", config),
   control: (id, action) => request("POST", `/api/runs/${encodeURIComponent(id)}/${action}`),
   set: (id, values) => request("POST", `/api/runs/${encodeURIComponent(id)}/set`, values),
+  /** One weight ({kind: "weight", layer, source, target, value}) or bias ({kind: "bias", layer, node, value}). */
+  edit: (id, body) => request("POST", `/api/runs/${encodeURIComponent(id)}/edit`, body),
   /** New data from another seed; the run keeps its network and epoch (TF Playground's Regenerate). */
   regenerate: (id, seed) => request("POST", `/api/runs/${encodeURIComponent(id)}/regenerate`, { seed }),
   status: (id) => request("GET", `/api/runs/${encodeURIComponent(id)}`),

@@ -5,8 +5,20 @@
 //   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
 // Add one import and one entry per panel.
 
+import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
+import { init as confusion } from "./confusion.js";
+import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
 import { init as sweep } from "./sweep.js";
+import { init as weights } from "./weights.js";
 
-export const PANELS = [compare, sweep, presenter];
+export const PANELS = [
+  compare,
+  sweep,
+  presenter,
+  parity,
+  weights,
+  classroom,
+  confusion,
+];

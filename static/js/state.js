@@ -41,11 +41,13 @@ export const DEFAULTS = Object.freeze({
   grid_resolution: 50,
   show_test: false,
   discretize: false,
+  target_loss: null, // stop condition (null = off); left out of the hash while off
 });
 
 // Settings that only change the view or apply live: everything else restarts the run.
 export const VIEW_ONLY = new Set(["show_test", "discretize"]);
-export const LIVE = new Set(["learning_rate", "pace"]); // pace falls back to a restart if /set refuses it
+// Live (POST /set, no restart; docs/parity.md); pace falls back to a restart if /set refuses it.
+export const LIVE = new Set(["learning_rate", "pace", "regularization_rate", "epochs", "target_loss"]);
 // Settings that change the generated points.
 export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed"]);
 
@@ -57,6 +59,7 @@ const ENUMS = {
 };
 const NUMBERS = [
   "noise", "train_ratio", "batch_size", "seed", "learning_rate", "regularization_rate", "epochs", "grid_resolution",
+  "target_loss",
 ];
 const BOOLEANS = ["show_test", "discretize"];
 
@@ -65,7 +68,7 @@ export function randomSeed() {
 }
 
 export function copySettings(s) {
-  return { ...s, features: [...s.features], hidden_layers: [...s.hidden_layers] };
+  return { ...s, features: [...s.features], hidden_layers: [...s.hidden_layers], hide: [...(s.hide || [])] };
 }
 
 /** The hash for a settings object: every key, in a fixed order, readable. */
@@ -73,8 +76,9 @@ export function toHash(s) {
   const p = new URLSearchParams();
   for (const key of Object.keys(DEFAULTS)) {
     const v = s[key];
-    p.set(key, Array.isArray(v) ? v.join(",") : String(v));
+    if (v !== null && v !== undefined) p.set(key, Array.isArray(v) ? v.join(",") : String(v));
   }
+  for (const name of s.hide || []) p.set(`${name}_hide`, "true");
   return "#" + p.toString().replaceAll("%2C", ",");
 }
 
@@ -89,6 +93,7 @@ export function fromHash(hash) {
   const p = new URLSearchParams((hash || "").replace(/^#/, ""));
   const s = copySettings(DEFAULTS);
   s.seed = randomSeed();
+  s.hide = parseHide(p);
   if (p.has("networkShape") || p.has("percTrainData") || p.has("learningRate")) return fromTfHash(p, s);
   for (const [key, values] of Object.entries(ENUMS)) {
     if (values.includes(p.get(key))) s[key] = p.get(key);
@@ -105,6 +110,31 @@ export function fromHash(hash) {
   }
   if (p.has("hidden_layers")) s.hidden_layers = parseShape(p.get("hidden_layers"));
   return s;
+}
+
+// Controls a classroom link may hide (`<name>_hide=true`): ours, and TF Playground's names for them.
+export const HIDABLE = [
+  "play_button", "step_button", "reset_button", "learning_rate", "activation", "regularization", "regularization_rate",
+  "problem", "pace", "mode", "dataset", "train_ratio", "noise", "batch_size", "regenerate", "hidden_layers",
+  "show_test", "discretize", "grid_resolution", "epochs", "target_loss", "text", ...FEATURES.map((f) => f.id),
+];
+export const TF_HIDE_NAMES = {
+  showTestData: "show_test", playButton: "play_button", stepButton: "step_button", resetButton: "reset_button",
+  learningRate: "learning_rate", regularizationRate: "regularization_rate", percTrainData: "train_ratio",
+  batchSize: "batch_size", numHiddenLayers: "hidden_layers",
+  ...Object.fromEntries(FEATURES.map((f) => [f.tf, f.id])),
+};
+
+/** The hidden controls of a hash: every `<name>_hide` not "false", TF Playground's names mapped to ours. */
+function parseHide(p) {
+  const names = p.has("hideText") && p.get("hideText") !== "false" ? ["text"] : []; // TF's hideText: header, footer
+  for (const [key, value] of p) {
+    if (!key.endsWith("_hide") || value === "false") continue;
+    const raw = key.slice(0, -5);
+    const name = TF_HIDE_NAMES[raw] || raw;
+    if (HIDABLE.includes(name) && !names.includes(name)) names.push(name);
+  }
+  return names;
 }
 
 function parseShape(text) {
@@ -159,6 +189,7 @@ export function runConfig(s) {
     pace: s.pace,
     grid_resolution: s.grid_resolution,
     mode: s.mode,
+    target_loss: s.target_loss ?? null,
   };
 }
 
