@@ -11,16 +11,20 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from app.config import ConfigError, RunConfig, parse_config
 
 FORMAT = "keras-playground/1"
 MAX_SPEC_BYTES = 256 * 1024
-MAX_NPZ_BYTES = 8 * 1024 * 1024
+MAX_NPZ_BYTES = 8 * 1024 * 1024  # packed, and unpacked
+MAX_NPZ_MEMBERS = 256
 
 
 class ImportRefused(ValueError):
@@ -84,13 +88,46 @@ def _refuse_foreign(data: bytes, field: str) -> None:
         raise ImportRefused(field, "pickle files are refused: loading them runs code. "
                                    "Import a Keras Playground JSON spec with .npz weights.")
     if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = archive.infolist()
+        except (zipfile.BadZipFile, ValueError, OSError):
+            raise ImportRefused(field, "not a readable zip (.npz) archive") from None
+        names = [m.filename for m in members]
         if any(n in names for n in ("config.json", "model.weights.h5", "metadata.json")):
             raise ImportRefused(field, ".keras model files are refused: Keras' safe_mode has been bypassed "
                                        "(CVE-2025-1550). Import a Keras Playground JSON spec with .npz weights.")
         if not names or not all(n.endswith(".npy") for n in names):
             raise ImportRefused(field, "not an .npz archive of arrays")
+        # A small archive can unpack to gigabytes (a zip bomb): judge it by its unpacked size before reading it.
+        if len(members) > MAX_NPZ_MEMBERS or sum(m.file_size for m in members) > MAX_NPZ_BYTES:
+            raise ImportRefused(field, f"the weights unpack to more than {MAX_NPZ_BYTES // (1024 * 1024)} MiB "
+                                       f"or {MAX_NPZ_MEMBERS} arrays")
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, member by member, never unpickling; each .npy header is checked against
+    its member's size first, so a header that promises gigabytes cannot make us allocate them."""
+    if data[:2] != b"PK":
+        raise ImportRefused("weights", "the weights must be an .npz archive (numpy.savez)")
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as fp:
+                    version = npformat.read_magic(fp)
+                    read_header = npformat.read_array_header_1_0 if version == (1, 0) else \
+                        npformat.read_array_header_2_0
+                    shape, _, dtype = read_header(fp)
+                if dtype.hasobject or dtype.itemsize * math.prod(shape) > member.file_size:
+                    raise ImportRefused("weights", f"'{member.filename}' is not a plain array of its stated size")
+                with archive.open(member) as fp:
+                    out[member.filename.removesuffix(".npy")] = npformat.read_array(fp, allow_pickle=False)
+    except ImportRefused:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ImportRefused("weights", f"the weights are not a readable .npz archive ({exc})") from None
+    return out
 
 
 def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np.ndarray]]:
@@ -112,11 +149,7 @@ def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np
         first = exc.errors[0]
         raise ImportRefused(f"spec.config.{first['field']}", first["message"]) from None
     _refuse_foreign(npz_bytes, "weights")
-    try:
-        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as archive:
-            stored = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ImportRefused("weights", f"the weights are not a readable .npz archive ({exc})") from None
+    stored = _read_npz(npz_bytes)
     arrays = []
     for name, shape in weight_shapes(config):
         key = name.replace("/", "__")
