@@ -43,6 +43,7 @@ const app = {
 };
 let runToken = 0;
 let pointsToken = 0;
+let nextCreate = null; // a panel's one-shot way to create the next run (share.js: fork a saved run)
 let controls, network, boundary, curves;
 
 // ---------------------------------------------------------------- messages
@@ -142,9 +143,11 @@ async function startRun({ step = false } = {}) {
   const run = (app.run = { id: null, stream: null, token, state: "starting", step });
   setStatus("Starting a run…");
   const config = runConfig(app.settings);
+  const create = nextCreate || (() => api.createRun(config));
+  nextCreate = null;
   let created;
   try {
-    created = await api.createRun(config);
+    created = await create();
   } catch (err) {
     if (token !== runToken) return;
     app.run = null;
@@ -470,6 +473,12 @@ function init() {
     get run() { return app.run && { id: app.run.id, state: app.run.state }; },
     change, apply, play, pause, reset, showError, setStatus, draw,
     boundary, curves, network,
+    /** Start the next run with `create()` (resolving to POST /api/runs' answer) instead of the settings. */
+    playFrom(create) {
+      reset();
+      nextCreate = create;
+      play();
+    },
   };
   for (const initPanel of PANELS) {
     try {

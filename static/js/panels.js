@@ -2,7 +2,10 @@
 // started once by main.js after the page is built; `page` is the controller's API:
 //   page.settings (a copy), page.change(partial), page.apply(settings), page.play(), page.pause(),
 //   page.reset(), page.run ({id, state} or null), page.showError(text), page.setStatus(text),
-//   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
+//   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts),
+//   page.playFrom(create) (the next run comes from create(), e.g. a fork of a saved run).
 // Add one import and one entry per panel.
 
-export const PANELS = [];
+import { init as share } from "./share.js";
+
+export const PANELS = [share];

@@ -1,5 +1,7 @@
 // Every setting of the page in one object that round-trips through the URL hash
-// (as TF Playground's state.ts does). TF Playground's own hash keys are read too.
+// (as TF Playground's state.ts does). TF Playground's own hash keys are read too (tflink.js).
+
+import { fromTfParams, isTfParams } from "./tflink.js";
 
 export const FEATURES = [
   { id: "x1", label: "X₁", tf: "x", f: (x) => x },
@@ -89,7 +91,7 @@ export function fromHash(hash) {
   const p = new URLSearchParams((hash || "").replace(/^#/, ""));
   const s = copySettings(DEFAULTS);
   s.seed = randomSeed();
-  if (p.has("networkShape") || p.has("percTrainData") || p.has("learningRate")) return fromTfHash(p, s);
+  if (isTfParams(p)) return fromTfParams(p, s).settings; // what it cannot keep, share.js reports
   for (const [key, values] of Object.entries(ENUMS)) {
     if (values.includes(p.get(key))) s[key] = p.get(key);
   }
@@ -109,34 +111,6 @@ export function fromHash(hash) {
 
 function parseShape(text) {
   return text === "" ? [] : text.split(",").map(Number).filter((n) => Number.isInteger(n));
-}
-
-const TF_DATASETS = { circle: "circle", xor: "xor", gauss: "gauss", spiral: "spiral" };
-const TF_REG_DATASETS = { "reg-plane": "plane", "reg-gauss": "multigauss" };
-
-/** A TF Playground hash (activation=tanh&batchSize=10&dataset=circle&networkShape=4,2...). */
-function fromTfHash(p, s) {
-  if (ACTIVATIONS.includes(p.get("activation"))) s.activation = p.get("activation");
-  if (PROBLEMS.includes(p.get("problem"))) s.problem = p.get("problem");
-  const reg = (p.get("regularization") || "").toLowerCase();
-  if (REGULARIZATIONS.includes(reg)) s.regularization = reg;
-  setNumber(s, "batch_size", p.get("batchSize"));
-  setNumber(s, "learning_rate", p.get("learningRate"));
-  setNumber(s, "regularization_rate", p.get("regularizationRate"));
-  setNumber(s, "noise", p.get("noise"));
-  setNumber(s, "train_ratio", p.get("percTrainData"));
-  if (p.has("networkShape")) s.hidden_layers = parseShape(p.get("networkShape"));
-  s.dataset = s.problem === "regression"
-    ? TF_REG_DATASETS[p.get("regDataset")] || "plane"
-    : TF_DATASETS[p.get("dataset")] || "circle";
-  const chosen = FEATURES.filter((f) => p.has(f.tf) && p.get(f.tf) !== "false").map((f) => f.id);
-  if (FEATURES.some((f) => p.has(f.tf))) s.features = chosen;
-  if (p.has("showTestData")) s.show_test = p.get("showTestData") !== "false";
-  if (p.has("discretize")) s.discretize = p.get("discretize") !== "false";
-  const seed = p.get("seed");
-  if (seed) s.seed = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 2 ** 31, 7); // TF seeds are strings
-  s.mode = "classic"; // a TF Playground link means TF Playground's maths
-  return s;
 }
 
 /** The RunConfig body (docs/api.md) for these settings. */
