@@ -215,6 +215,12 @@ async function refreshList() {
     }
     return li;
   });
+  if (!items.length) {
+    const empty = document.createElement("li");
+    empty.className = "share-muted";
+    empty.textContent = t("No saved runs yet: train a run, name it and press Save run.");
+    items.push(empty);
+  }
   $("share-saved-list").replaceChildren(...items);
 }
 

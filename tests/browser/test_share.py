@@ -205,3 +205,25 @@ def test_the_python_script_is_shown_highlighted_with_copy(open_page):
     assert "SEED = 12" in code and "def spiral(" in code
     assert page.eval_on_selector_all(".tok-keyword", "els => els.some(e => e.textContent === 'import')")
     assert page.get_attribute("#share-script-download", "href").startswith("blob:")
+
+
+def test_saving_a_training_run_stops_it_first_then_rename_and_delete(open_page):
+    page = open_page("dataset=gauss&epochs=50000&pace=max&seed=8")
+    page.click("#play-pause-button")
+    page.wait_for_function("() => kp.state.epoch > 5", timeout=60_000)
+    page.fill("#share-save-name", "stopped to save")
+    page.click("#share-save")
+    item = page.wait_for_selector("#share-saved-list li:has-text('stopped to save')", timeout=60_000)
+    saved_id = item.get_attribute("data-id")
+    assert page.evaluate("kp.state.run.state") == "done"
+    saved = page.evaluate("id => fetch(`/api/saved/${id}`).then(r => r.json())", saved_id)
+    assert saved["summary"]["reason"] == "stopped" and len(saved["history"]["epoch"]) == saved["summary"]["epochs"]
+
+    page.once("dialog", lambda dialog: dialog.accept("renamed in the browser"))
+    page.click(f"#share-saved-list li[data-id='{saved_id}'] .share-rename")
+    page.wait_for_selector(f"#share-saved-list li[data-id='{saved_id}']:has-text('renamed in the browser')")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#share-saved-list li[data-id='{saved_id}'] .share-delete")
+    page.wait_for_selector(f"#share-saved-list li[data-id='{saved_id}']", state="detached")
+    ids = page.evaluate("fetch('/api/saved?limit=200').then(r => r.json()).then(d => d.items.map(i => i.id))")
+    assert saved_id not in ids
