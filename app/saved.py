@@ -245,7 +245,7 @@ def import_model():
     try:
         config, arrays = load_import(spec.read(), weights.read())
     except ImportRefused as exc:
-        raise ApiError(400, exc.message, exc.field) from None
+        raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
     record, token = store().save(name, config.model_dump(mode="json"), {"imported": True},
                                  _history(None), encode_weights(arrays))

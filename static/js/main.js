@@ -143,8 +143,9 @@ async function startRun({ step = false } = {}) {
   const run = (app.run = { id: null, stream: null, token, state: "starting", step });
   setStatus("Starting a run…");
   const config = runConfig(app.settings);
-  const create = nextCreate || (() => api.createRun(config));
+  const fork = nextCreate;
   nextCreate = null;
+  const create = fork || (() => api.createRun(config));
   let created;
   try {
     created = await create();
@@ -154,7 +155,11 @@ async function startRun({ step = false } = {}) {
     if (err.status === 429 && app.playing) {
       const wait = Math.min(Math.max(err.retryAfter || 2, 1), 30);
       setStatus(`The server is busy: every trainer is taken. Trying again in ${wait} s…`);
-      setTimeout(() => token === runToken && app.playing && !app.run && startRun(), wait * 1000);
+      setTimeout(() => {
+        if (token !== runToken || !app.playing || app.run) return;
+        nextCreate = fork; // a fork retried stays a fork
+        startRun();
+      }, wait * 1000);
       return;
     }
     setStatus(null);
