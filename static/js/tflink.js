@@ -5,6 +5,9 @@
 //
 // No imports from state.js: state.js imports this module, and a cycle would read its tables too early.
 
+/** Marks English text for the message extractor; share.js translates it with t() when shown. */
+const N_ = (text) => text;
+
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"];
 const REGULARIZATIONS = { none: "none", L1: "l1", L2: "l2", l1: "l1", l2: "l2" };
 const DATASETS = { circle: "circle", xor: "xor", gauss: "gauss", spiral: "spiral" };
@@ -35,14 +38,14 @@ export const TF_KEYS = [
   ["xTimesY", "features", "X₁X₂"],
   ["sinX", "features", "sin(X₁)"],
   ["sinY", "features", "sin(X₂)"],
-  ["cosX", null, "there is no cos(X₁) feature here"],
-  ["cosY", null, "there is no cos(X₂) feature here"],
+  ["cosX", null, N_("there is no cos(X₁) feature here")],
+  ["cosY", null, N_("there is no cos(X₂) feature here")],
   ["problem", "problem", "classification, regression"],
-  ["collectStats", null, "TF Playground's statistics collection has no equivalent here"],
-  ["tutorial", null, "TF Playground's tutorials are not part of this page"],
-  ["initZero", null, "zero initial weights are not offered: the weights start as in the chosen Maths mode"],
-  ["hideText", null, "the page's text cannot be hidden here"],
-  ["*_hide", null, "hiding a control is not offered: every control stays visible"],
+  ["collectStats", null, N_("TF Playground's statistics collection has no equivalent here")],
+  ["tutorial", null, N_("TF Playground's tutorials are not part of this page")],
+  ["initZero", null, N_("zero initial weights are not offered: the weights start as in the chosen Maths mode")],
+  ["hideText", null, N_("the page's text cannot be hidden here")],
+  ["*_hide", null, N_("hiding a control is not offered: every control stays visible")],
 ];
 
 const KNOWN = new Set(TF_KEYS.map(([key]) => key));
@@ -79,7 +82,7 @@ export function fromTfParams(params, base) {
   const s = { ...base, features: [...base.features], hidden_layers: [...base.hidden_layers] };
   const ignored = [];
   const report = (key, value, reason, kind = "ignored") => ignored.push({ key, value, reason, kind });
-  const bad = (key) => report(key, params.get(key), "this value is not understood here");
+  const bad = (key) => report(key, params.get(key), N_("this value is not understood here"));
   const set = (key, setting) => {
     if (!params.has(key)) return;
     const v = number(params.get(key));
@@ -118,7 +121,7 @@ export function fromTfParams(params, base) {
   s.dataset = fallback;
   if (params.has(key)) {
     if (table[params.get(key)]) s.dataset = table[params.get(key)];
-    else report(key, params.get(key), "this dataset does not exist here; the default one is used");
+    else report(key, params.get(key), N_("this dataset does not exist here; the default one is used"));
   }
   if (Object.keys(FEATURE_KEYS).some((k) => params.has(k))) {
     s.features = Object.entries(FEATURE_KEYS).filter(([k]) => params.has(k) && flag(k)).map(([, id]) => id);
@@ -127,7 +130,7 @@ export function fromTfParams(params, base) {
   if (params.has("discretize")) s.discretize = flag("discretize");
   if (params.get("seed")) {
     s.seed = seedNumber(params.get("seed"));
-    report("seed", params.get("seed"), "the seed becomes a number here, so the points differ from TF Playground's",
+    report("seed", params.get("seed"), N_("the seed becomes a number here, so the points differ from TF Playground's"),
       "note");
   }
   s.mode = "classic"; // a TF Playground link means TF Playground's maths
@@ -136,7 +139,7 @@ export function fromTfParams(params, base) {
     if (name.endsWith("_hide")) {
       report(name, value, TF_KEYS.find(([k]) => k === "*_hide")[2], value === "true" ? "ignored" : "off");
     } else if (!KNOWN.has(name)) {
-      report(name, value, "TensorFlow Playground has no such setting either");
+      report(name, value, N_("TensorFlow Playground has no such setting either"));
     } else {
       const row = TF_KEYS.find(([k]) => k === name);
       // A switched-off option that does not exist here loses nothing: reported apart, as "off".
