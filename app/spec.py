@@ -11,25 +11,39 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from app.config import ConfigError, RunConfig, parse_config
 
 FORMAT = "keras-playground/1"
 MAX_SPEC_BYTES = 256 * 1024
-MAX_NPZ_BYTES = 8 * 1024 * 1024
+MAX_NPZ_BYTES = 8 * 1024 * 1024  # packed, and unpacked
+MAX_NPZ_MEMBERS = 256
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's marker name, found by the message extractor
+    """Mark an English message id for translation; it is translated where a request is (app/saved.py)."""
+    return message
 
 
 class ImportRefused(ValueError):
-    """An upload is not our spec + npz, or does not match its config; ``field`` names the part."""
+    """An upload is not our spec + npz, or does not match its config; ``field`` names the part.
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
+    ``template`` and ``params`` let the web layer translate the message (``gettext(template, **params)``).
+    """
+
+    def __init__(self, field: str, template: str, **params: object):
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
 
 
 def weight_shapes(config: RunConfig) -> list[tuple[str, tuple[int, ...]]]:
@@ -78,54 +92,87 @@ def weights_npz(config: RunConfig, arrays: list[np.ndarray]) -> bytes:
 
 def _refuse_foreign(data: bytes, field: str) -> None:
     if data[:4] == b"\x89HDF":
-        raise ImportRefused(field, "HDF5 (.h5) model files are refused: loading them can run code. "
-                                   "Import a Keras Playground JSON spec with .npz weights.")
+        raise ImportRefused(field, N_("HDF5 (.h5) model files are refused: loading them can run code. "
+                                      "Import a Keras Playground JSON spec with .npz weights."))
     if data[:1] == b"\x80":
-        raise ImportRefused(field, "pickle files are refused: loading them runs code. "
-                                   "Import a Keras Playground JSON spec with .npz weights.")
+        raise ImportRefused(field, N_("pickle files are refused: loading them runs code. "
+                                      "Import a Keras Playground JSON spec with .npz weights."))
     if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = archive.infolist()
+        except (zipfile.BadZipFile, ValueError, OSError):
+            raise ImportRefused(field, N_("not a readable zip (.npz) archive")) from None
+        names = [m.filename for m in members]
         if any(n in names for n in ("config.json", "model.weights.h5", "metadata.json")):
-            raise ImportRefused(field, ".keras model files are refused: Keras' safe_mode has been bypassed "
-                                       "(CVE-2025-1550). Import a Keras Playground JSON spec with .npz weights.")
+            raise ImportRefused(field, N_(".keras model files are refused: Keras' safe_mode has been bypassed "
+                                          "(CVE-2025-1550). Import a Keras Playground JSON spec with .npz weights."))
         if not names or not all(n.endswith(".npy") for n in names):
-            raise ImportRefused(field, "not an .npz archive of arrays")
+            raise ImportRefused(field, N_("not an .npz archive of arrays"))
+        # A small archive can unpack to gigabytes (a zip bomb): judge it by its unpacked size before reading it.
+        if len(members) > MAX_NPZ_MEMBERS or sum(m.file_size for m in members) > MAX_NPZ_BYTES:
+            raise ImportRefused(field, N_("the weights unpack to more than %(mib)s MiB or %(n)s arrays"),
+                                mib=MAX_NPZ_BYTES // (1024 * 1024), n=MAX_NPZ_MEMBERS)
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, member by member, never unpickling; each .npy header is checked against
+    its member's size first, so a header that promises gigabytes cannot make us allocate them."""
+    if data[:2] != b"PK":
+        raise ImportRefused("weights", N_("the weights must be an .npz archive (numpy.savez)"))
+    out: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as fp:
+                    version = npformat.read_magic(fp)
+                    read_header = npformat.read_array_header_1_0 if version == (1, 0) else \
+                        npformat.read_array_header_2_0
+                    shape, _, dtype = read_header(fp)
+                if dtype.hasobject or dtype.itemsize * math.prod(shape) > member.file_size:
+                    raise ImportRefused("weights", N_("'%(name)s' is not a plain array of its stated size"),
+                                        name=member.filename)
+                with archive.open(member) as fp:
+                    out[member.filename.removesuffix(".npy")] = npformat.read_array(fp, allow_pickle=False)
+    except ImportRefused:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ImportRefused("weights", N_("the weights are not a readable .npz archive (%(error)s)"),
+                            error=exc) from None
+    return out
 
 
 def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np.ndarray]]:
     """Validate an uploaded spec + weights pair; returns the config and weights or raises ImportRefused."""
     if len(spec_bytes) > MAX_SPEC_BYTES:
-        raise ImportRefused("spec", f"the spec is larger than {MAX_SPEC_BYTES // 1024} KiB")
+        raise ImportRefused("spec", N_("the spec is larger than %(kib)s KiB"), kib=MAX_SPEC_BYTES // 1024)
     if len(npz_bytes) > MAX_NPZ_BYTES:
-        raise ImportRefused("weights", f"the weights are larger than {MAX_NPZ_BYTES // (1024 * 1024)} MiB")
+        raise ImportRefused("weights", N_("the weights are larger than %(mib)s MiB"),
+                            mib=MAX_NPZ_BYTES // (1024 * 1024))
     _refuse_foreign(spec_bytes, "spec")
     try:
         doc = json.loads(spec_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ImportRefused("spec", "the spec is not valid JSON") from None
+        raise ImportRefused("spec", N_("the spec is not valid JSON")) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ImportRefused("spec", f"the spec's format must be '{FORMAT}'")
+        raise ImportRefused("spec", N_("the spec's format must be '%(format)s'"), format=FORMAT)
     try:
         config = parse_config(doc.get("config"))
     except ConfigError as exc:
         first = exc.errors[0]
-        raise ImportRefused(f"spec.config.{first['field']}", first["message"]) from None
+        raise ImportRefused(f"spec.config.{first['field']}", "%(message)s", message=first["message"]) from None
     _refuse_foreign(npz_bytes, "weights")
-    try:
-        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as archive:
-            stored = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ImportRefused("weights", f"the weights are not a readable .npz archive ({exc})") from None
+    stored = _read_npz(npz_bytes)
     arrays = []
     for name, shape in weight_shapes(config):
         key = name.replace("/", "__")
         if key not in stored:
-            raise ImportRefused("weights", f"missing weight '{name}'")
+            raise ImportRefused("weights", N_("missing weight '%(name)s'"), name=name)
         array = stored[key]
         if array.shape != shape or array.dtype.kind != "f":
-            raise ImportRefused("weights", f"'{name}' must be a float array of shape {shape}, got {array.shape}")
+            raise ImportRefused("weights", N_("'%(name)s' must be a float array of shape %(shape)s, got %(got)s"),
+                                name=name, shape=shape, got=array.shape)
         if not np.isfinite(array).all():
-            raise ImportRefused("weights", f"'{name}' holds NaN or infinite values")
+            raise ImportRefused("weights", N_("'%(name)s' holds NaN or infinite values"), name=name)
         arrays.append(array.astype(np.float32))
     return config, arrays

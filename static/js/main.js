@@ -43,6 +43,7 @@ const app = {
 };
 let runToken = 0;
 let pointsToken = 0;
+let nextCreate = null; // a panel's one-shot way to create the next run (share.js: fork a saved run)
 let controls, network, boundary, curves;
 
 // ---------------------------------------------------------------- messages
@@ -142,16 +143,23 @@ async function startRun({ step = false } = {}) {
   const run = (app.run = { id: null, stream: null, token, state: "starting", step });
   setStatus("Starting a run…");
   const config = runConfig(app.settings);
+  const fork = nextCreate;
+  nextCreate = null;
+  const create = fork || (() => api.createRun(config));
   let created;
   try {
-    created = await api.createRun(config);
+    created = await create();
   } catch (err) {
     if (token !== runToken) return;
     app.run = null;
     if (err.status === 429 && app.playing) {
       const wait = Math.min(Math.max(err.retryAfter || 2, 1), 30);
       setStatus(`The server is busy: every trainer is taken. Trying again in ${wait} s…`);
-      setTimeout(() => token === runToken && app.playing && !app.run && startRun(), wait * 1000);
+      setTimeout(() => {
+        if (token !== runToken || !app.playing || app.run) return;
+        nextCreate = fork; // a fork retried stays a fork
+        startRun();
+      }, wait * 1000);
       return;
     }
     setStatus(null);
@@ -470,6 +478,12 @@ function init() {
     get run() { return app.run && { id: app.run.id, state: app.run.state }; },
     change, apply, play, pause, reset, showError, setStatus, draw,
     boundary, curves, network,
+    /** Start the next run with `create()` (resolving to POST /api/runs' answer) instead of the settings. */
+    playFrom(create) {
+      reset();
+      nextCreate = create;
+      play();
+    },
   };
   for (const initPanel of PANELS) {
     try {

@@ -2,7 +2,8 @@
 // started once by main.js after the page is built; `page` is the controller's API:
 //   page.settings (a copy), page.change(partial), page.apply(settings), page.play(), page.pause(),
 //   page.reset(), page.run ({id, state} or null), page.showError(text), page.setStatus(text),
-//   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
+//   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts),
+//   page.playFrom(create) (the next run comes from create(), e.g. a fork of a saved run).
 // Add one import and one entry per panel.
 
 import { init as classroom } from "./classroom.js";
@@ -10,10 +11,12 @@ import { init as compare } from "./compare.js";
 import { init as confusion } from "./confusion.js";
 import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
+import { init as share } from "./share.js";
 import { init as sweep } from "./sweep.js";
 import { init as weights } from "./weights.js";
 
 export const PANELS = [
+  share,
   compare,
   sweep,
   presenter,

@@ -1,5 +1,7 @@
 // Every setting of the page in one object that round-trips through the URL hash
-// (as TF Playground's state.ts does). TF Playground's own hash keys are read too.
+// (as TF Playground's state.ts does). TF Playground's own hash keys are read too (tflink.js).
+
+import { fromTfParams, isTfParams, parseHide } from "./tflink.js";
 
 export const FEATURES = [
   { id: "x1", label: "X₁", tf: "x", f: (x) => x },
@@ -94,7 +96,7 @@ export function fromHash(hash) {
   const s = copySettings(DEFAULTS);
   s.seed = randomSeed();
   s.hide = parseHide(p);
-  if (p.has("networkShape") || p.has("percTrainData") || p.has("learningRate")) return fromTfHash(p, s);
+  if (isTfParams(p)) return fromTfParams(p, s).settings; // what it cannot keep, share.js reports
   for (const [key, values] of Object.entries(ENUMS)) {
     if (values.includes(p.get(key))) s[key] = p.get(key);
   }
@@ -112,61 +114,11 @@ export function fromHash(hash) {
   return s;
 }
 
-// Controls a classroom link may hide (`<name>_hide=true`): ours, and TF Playground's names for them.
-export const HIDABLE = [
-  "play_button", "step_button", "reset_button", "learning_rate", "activation", "regularization", "regularization_rate",
-  "problem", "pace", "mode", "dataset", "train_ratio", "noise", "batch_size", "regenerate", "hidden_layers",
-  "show_test", "discretize", "grid_resolution", "epochs", "target_loss", "text", ...FEATURES.map((f) => f.id),
-];
-export const TF_HIDE_NAMES = {
-  showTestData: "show_test", playButton: "play_button", stepButton: "step_button", resetButton: "reset_button",
-  learningRate: "learning_rate", regularizationRate: "regularization_rate", percTrainData: "train_ratio",
-  batchSize: "batch_size", numHiddenLayers: "hidden_layers",
-  ...Object.fromEntries(FEATURES.map((f) => [f.tf, f.id])),
-};
-
-/** The hidden controls of a hash: every `<name>_hide` not "false", TF Playground's names mapped to ours. */
-function parseHide(p) {
-  const names = p.has("hideText") && p.get("hideText") !== "false" ? ["text"] : []; // TF's hideText: header, footer
-  for (const [key, value] of p) {
-    if (!key.endsWith("_hide") || value === "false") continue;
-    const raw = key.slice(0, -5);
-    const name = TF_HIDE_NAMES[raw] || raw;
-    if (HIDABLE.includes(name) && !names.includes(name)) names.push(name);
-  }
-  return names;
-}
+// Classroom links (`<control>_hide=true`, TF Playground's names too): the tables live in tflink.js.
+export { HIDABLE, TF_HIDE_NAMES } from "./tflink.js";
 
 function parseShape(text) {
   return text === "" ? [] : text.split(",").map(Number).filter((n) => Number.isInteger(n));
-}
-
-const TF_DATASETS = { circle: "circle", xor: "xor", gauss: "gauss", spiral: "spiral" };
-const TF_REG_DATASETS = { "reg-plane": "plane", "reg-gauss": "multigauss" };
-
-/** A TF Playground hash (activation=tanh&batchSize=10&dataset=circle&networkShape=4,2...). */
-function fromTfHash(p, s) {
-  if (ACTIVATIONS.includes(p.get("activation"))) s.activation = p.get("activation");
-  if (PROBLEMS.includes(p.get("problem"))) s.problem = p.get("problem");
-  const reg = (p.get("regularization") || "").toLowerCase();
-  if (REGULARIZATIONS.includes(reg)) s.regularization = reg;
-  setNumber(s, "batch_size", p.get("batchSize"));
-  setNumber(s, "learning_rate", p.get("learningRate"));
-  setNumber(s, "regularization_rate", p.get("regularizationRate"));
-  setNumber(s, "noise", p.get("noise"));
-  setNumber(s, "train_ratio", p.get("percTrainData"));
-  if (p.has("networkShape")) s.hidden_layers = parseShape(p.get("networkShape"));
-  s.dataset = s.problem === "regression"
-    ? TF_REG_DATASETS[p.get("regDataset")] || "plane"
-    : TF_DATASETS[p.get("dataset")] || "circle";
-  const chosen = FEATURES.filter((f) => p.has(f.tf) && p.get(f.tf) !== "false").map((f) => f.id);
-  if (FEATURES.some((f) => p.has(f.tf))) s.features = chosen;
-  if (p.has("showTestData")) s.show_test = p.get("showTestData") !== "false";
-  if (p.has("discretize")) s.discretize = p.get("discretize") !== "false";
-  const seed = p.get("seed");
-  if (seed) s.seed = [...seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 2 ** 31, 7); // TF seeds are strings
-  s.mode = "classic"; // a TF Playground link means TF Playground's maths
-  return s;
 }
 
 /** The RunConfig body (docs/api.md) for these settings. */
