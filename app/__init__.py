@@ -28,11 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, pages, saved
+    from app import api, pages, saved, uploads
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(saved.bp)
+    app.register_blueprint(uploads.bp)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app
 
