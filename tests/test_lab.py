@@ -130,7 +130,7 @@ def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
                          content_type="multipart/form-data").get_json()
     other = client.post("/api/lab/jobs", json={"dataset": f"upload:{upload['id']}", "folds": 2,
                                                "configs": [{"name": "k3", "hidden_layers": [8], "epochs": 40,
-                                                                            "learning_rate": 0.1, "momentum": 0.9}]})
+                                                           "learning_rate": 0.1, "momentum": 0.9}]})
     assert other.status_code == 201
 
     def finished(job_id):

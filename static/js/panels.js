@@ -5,4 +5,7 @@
 //   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
 // Add one import and one entry per panel.
 
-export const PANELS = [];
+import { init as multiclass } from "./multiclass.js";
+import { init as upload } from "./upload.js";
+
+export const PANELS = [multiclass, upload];
