@@ -159,7 +159,7 @@ def export_saved(saved_id: str, kind: str):
             raise ApiError(503, f"could not build the .keras file now: {exc}", "export") from None
         return _download(data, "application/octet-stream", f"{saved_id}.keras")
     if kind == "script.py":
-        return _download(python_script(config), "text/x-python", f"{saved_id}.py")
+        return _download(_script(config), "text/x-python", f"{saved_id}.py")
     if kind == "history.csv":
         history = record["history"]
         buffer = io.StringIO()
@@ -175,7 +175,15 @@ def export_saved(saved_id: str, kind: str):
 def export_script():
     """The standalone Keras script of a config (shown on the page, copyable)."""
     config = validated(settings_from_request())
-    return Response(python_script(config), mimetype="text/x-python")
+    return Response(_script(config), mimetype="text/x-python")
+
+
+def _script(config) -> str:
+    """The Keras script; an uploaded CSV has no generator to carry, so it is refused by name."""
+    if config.dataset.startswith("upload:"):
+        raise ApiError(400, "the Keras script of a run on an uploaded CSV is not available; the script carries "
+                            "only the built-in dataset generators", "dataset")
+    return python_script(config)
 
 
 @bp.post("/api/import")

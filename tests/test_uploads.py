@@ -160,3 +160,9 @@ def test_three_class_upload_trains_with_softmax(client):
     meta = post(client, "a,b,label\n" + rows).get_json()
     config = parse_config({"dataset": meta["dataset"]})
     assert config.classes == 3 and config.resolved_loss == "categorical_crossentropy"
+
+
+def test_keras_script_of_an_upload_is_refused_by_name(client):
+    meta = post(client, GOOD).get_json()
+    response = client.post("/api/export/script", json={"dataset": meta["dataset"]})
+    assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "dataset"
