@@ -124,7 +124,7 @@ def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
     assert job["progress"] == {"done": 0, "total": 6} and job["rows"] == 208
 
     rng = np.random.default_rng(0)
-    rows = "".join(f"{c * 3 + rng.normal():.3f},{rng.normal():.3f},{rng.normal():.3f},k{c}\n"
+    rows = "".join(f"{c * 6 + rng.normal():.3f},{rng.normal():.3f},{rng.normal():.3f},k{c}\n"
                    for c in range(3) for _ in range(20))
     upload = client.post("/api/uploads", data={"file": (io.BytesIO(("a,b,c,label\n" + rows).encode()), "k.csv")},
                          content_type="multipart/form-data").get_json()
