@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext as _
 
 from app import lab_worker
 from app.lab_config import MAX_WORK, LabJob
@@ -80,17 +81,17 @@ class LabRunner:
 
         work = sum(len(y) * c.epochs for c in job.configs) * job.folds
         if work > MAX_WORK:
-            raise LabInvalid("configs", f"this job is {work:,} row-epochs; at most {MAX_WORK:,} (fewer epochs, "
-                                        "folds or configurations)")
+            raise LabInvalid("configs", _("this job is %(work)s row-epochs; at most %(max)s (fewer epochs, folds "
+                                          "or configurations)", work=f"{work:,}", max=f"{MAX_WORK:,}"))
         smallest = int(np.bincount(y).min())
         if smallest < job.folds:
-            raise LabInvalid("folds", f"the smallest class has {smallest} rows; {job.folds} stratified folds need "
-                                      f"at least {job.folds} rows of every class")
+            raise LabInvalid("folds", _("the smallest class has %(n)d rows; %(k)d stratified folds need at least "
+                                        "%(k)d rows of every class", n=smallest, k=job.folds))
         folds = splits(y, job.folds, job.seed)
         with self._lock:
             self._forget_old()
             if sum(j["state"] in ACTIVE for j in self.jobs.values()) >= self.max_jobs:
-                raise LabBusy(f"{self.max_jobs} lab jobs are running; try again when one has finished")
+                raise LabBusy(_("%(n)d lab jobs are running; try again when one has finished", n=self.max_jobs))
             job_id = secrets.token_urlsafe(9)
             record = {
                 "id": job_id, "state": "queued", "dataset": job.dataset, "folds": job.folds, "seed": job.seed,
