@@ -149,3 +149,18 @@ def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
     three = wait_until(lambda: finished(other.get_json()["id"]), 400, 0.5, "the upload lab job")
     assert three["classes"] == ["k0", "k1", "k2"] and three["configs"][0]["mean"] >= 0.8
     assert client.get("/api/lab/jobs/nope").status_code == 404
+
+
+def test_a_cancelled_job_stops_and_keeps_its_finished_folds(client, uploads):
+    created = client.post("/api/lab/jobs", json={"folds": 10, "configs": [{"name": "long", "epochs": 1000}]})
+    assert created.status_code == 201
+    job_id = created.get_json()["id"]
+    cancelled = client.post(f"/api/lab/jobs/{job_id}/cancel").get_json()
+    assert cancelled["state"] == "cancelled" and cancelled["progress"]["done"] < 10
+    # A cancelled job no longer counts against KP_LAB_MAX_JOBS (2): two more are admitted.
+    small = {"folds": 2, "configs": [{"name": "x", "epochs": 200}]}  # seconds of work: still running below
+    for _ in range(2):
+        assert client.post("/api/lab/jobs", json=small).status_code == 201
+    busy = client.post("/api/lab/jobs", json=small)
+    assert busy.status_code == 429 and busy.headers["Retry-After"] and busy.get_json()["errors"][0]["field"] == "jobs"
+    assert client.post("/api/lab/jobs/nope/cancel").status_code == 404
