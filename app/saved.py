@@ -12,7 +12,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.api import runner, settings_from_request, validated
 from app.codegen import python_script
-from app.config import parse_config
 from app.errors import ApiError
 from app.keras_export import build_keras_file
 from app.runner.base import RunFull, UnknownRun
@@ -146,7 +145,7 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 def export_saved(saved_id: str, kind: str):
     """spec.json, weights.npz, model.keras, script.py or history.csv of a saved run."""
     record = _saved(saved_id)
-    config = parse_config(record["config"])
+    config = validated(record["config"])  # a 400 naming the field (e.g. an upload since deleted), not a 500
     if kind == "spec.json":
         return _download(json.dumps(spec_document(config), indent=2), "application/json", f"{saved_id}.json")
     if kind == "weights.npz":
