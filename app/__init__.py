@@ -28,12 +28,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, pages, saved, sweeps_api
+    from app import api, lab, pages, saved, sweeps_api, uploads
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(saved.bp)
     app.register_blueprint(sweeps_api.bp)
+    app.register_blueprint(uploads.bp)
+    app.register_blueprint(lab.bp)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app
 
@@ -70,3 +72,5 @@ def shutdown(app: Flask) -> None:
     runner = app.extensions.get("kp_runner_holder", {}).get("runner")
     if runner is not None:
         runner.shutdown()
+    if app.extensions.get("kp_lab") is not None:
+        app.extensions["kp_lab"].shutdown()

@@ -102,7 +102,10 @@ def lessons():
 @bp.get("/api/datasets/<name>")
 def dataset(name: str):
     """Points of a dataset, split into train and test, so the page can draw them before training."""
-    info = datasets.DATASETS.get(name)
+    try:
+        info = datasets.lookup(name)
+    except ValueError as exc:
+        raise ApiError(404, str(exc).removeprefix("dataset: "), "dataset") from None
     if info is None:
         raise ApiError(404, f"unknown dataset '{name}'; choose one of {', '.join(datasets.DATASETS)}", "dataset")
     allowed = ("n_samples", "noise", "train_ratio", "seed", "n_classes")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.datasets import DATASETS
+from app.datasets import DATASETS, lookup
 from app.features import FEATURE_NAMES
 from app.options import (
     ACTIVATIONS,
@@ -144,7 +144,7 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _dataset_matches_problem(self) -> RunConfig:
-        info = DATASETS.get(self.dataset)
+        info = lookup(self.dataset)
         if info is None:
             raise ValueError(f"dataset: unknown dataset '{self.dataset}'; choose one of {', '.join(DATASETS)}")
         if info.problem != self.problem:
@@ -204,8 +204,8 @@ class RunConfig(BaseModel):
         """Number of classes (1 for regression)."""
         if self.problem == "regression":
             return 1
-        info = DATASETS[self.dataset]
-        return self.n_classes or info.n_classes
+        info = lookup(self.dataset)
+        return self.n_classes or info.n_classes  # type: ignore[union-attr]
 
     @property
     def resolved_loss(self) -> str:

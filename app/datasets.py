@@ -159,6 +159,34 @@ DATASETS: dict[str, DatasetInfo] = {
 }
 
 
+UPLOAD_PREFIX = "upload:"
+
+
+def lookup(name: str) -> DatasetInfo | None:
+    """A registered dataset, or an uploaded CSV named "upload:<id>" (app/upload_store.py); None if unknown.
+
+    Raises ValueError ("dataset: ...") for an upload the map cannot use (gone, or not two features).
+    """
+    if not name.startswith(UPLOAD_PREFIX):
+        return DATASETS.get(name)
+    from app import upload_store  # numpy only; imported late so the registry stays a plain module
+
+    upload_id = name[len(UPLOAD_PREFIX):]
+    meta = upload_store.meta(upload_id)
+    if meta is None:
+        raise ValueError(f"dataset: no upload '{upload_id}' (uploads are deleted after "
+                         f"{upload_store.ttl_seconds() / 3600:g} hours); upload the CSV again")
+    if len(meta["features"]) != 2:
+        raise ValueError(f"dataset: the upload has {len(meta['features'])} features; the map trains on "
+                         "two-feature uploads (use the lab for more)")
+
+    def generate(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x, y, _ = upload_store.load(upload_id)  # every row: n_samples and noise do not apply
+        return upload_store.scale_to_map(x), y
+
+    return DatasetInfo(name, "classification", meta["name"], generate, n_classes=len(meta["classes"]))
+
+
 @dataclass(frozen=True)
 class Split:
     """Train and test points of one generated dataset."""
@@ -176,7 +204,9 @@ def make(
 
     Like TF Playground: shuffle once, the first ``floor(n * ratio / 100)`` points train.
     """
-    info = DATASETS[name]
+    info = lookup(name)
+    if info is None:
+        raise KeyError(name)
     rng = np.random.default_rng(seed)
     extra = {"n_classes": n_classes or info.n_classes} if info.multiclass else {}
     x, y = info.generate(n_samples, noise_percent / 100.0, rng, **extra)

@@ -16,7 +16,6 @@ from flask_babel import gettext
 
 from app.api import runner, settings_from_request, validated
 from app.codegen import python_script
-from app.config import parse_config
 from app.errors import ApiError
 from app.keras_export import build_keras_file
 from app.runner.base import RunFull, UnknownRun
@@ -184,7 +183,7 @@ EXPORT_KINDS = ("spec.json", "weights.npz", "model.keras", "script.py", "history
 
 def _export(config_data: dict, weights: list, history: dict | None, kind: str, stem: str) -> Response:
     """One export of a model: its spec, weights, .keras file, script or loss history."""
-    config = parse_config(config_data)
+    config = validated(config_data)  # a 400 naming the field (e.g. an upload since deleted), not a 500
     if kind == "spec.json":
         return _download(json.dumps(spec_document(config), indent=2), "application/json", f"{stem}.json")
     if kind == "weights.npz":
@@ -197,7 +196,7 @@ def _export(config_data: dict, weights: list, history: dict | None, kind: str, s
                            "export") from None
         return _download(data, "application/octet-stream", f"{stem}.keras")
     if kind == "script.py":
-        return _download(python_script(config), "text/x-python", f"{stem}.py")
+        return _download(_script(config), "text/x-python", f"{stem}.py")
     if kind == "history.csv" and history is not None:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -233,7 +232,15 @@ def export_run(run_id: str, kind: str):
 def export_script():
     """The standalone Keras script of a config (shown on the page, copyable)."""
     config = validated(settings_from_request())
-    return Response(python_script(config), mimetype="text/x-python")
+    return Response(_script(config), mimetype="text/x-python")
+
+
+def _script(config) -> str:
+    """The Keras script; an uploaded CSV has no generator to carry, so it is refused by name."""
+    if config.dataset.startswith("upload:"):
+        raise ApiError(400, "the Keras script of a run on an uploaded CSV is not available; the script carries "
+                            "only the built-in dataset generators", "dataset")
+    return python_script(config)
 
 
 @bp.post("/api/import")

@@ -55,7 +55,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "KP_ACCESS_LOG": "",
-                       "KP_DATABASE_URL": f"sqlite:///{tmp}/live.db", "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+                       "KP_DATABASE_URL": f"sqlite:///{tmp}/live.db", "TF_CPP_MIN_LOG_LEVEL": "3",
+                       "KP_UPLOAD_DIR": str(tmp / "uploads"), **env}
         self.log = open(tmp / f"gunicorn-{self.port}.log", "w")
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.process = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,

@@ -8,6 +8,7 @@
 
 import { PLOTLY_SCALE, pointColor } from "./colors.js";
 import { axis, DOMAIN, toRows } from "./grid.js";
+import { classColor, classScale } from "./palette.js";
 
 const MARGIN = { l: 8, r: 30, t: 6, b: 26 };
 const AXIS = {
@@ -17,10 +18,12 @@ const AXIS = {
 };
 const HIDDEN_AXIS = { range: DOMAIN, visible: false, fixedrange: true };
 
-function pointsTrace(part, test, problem, visible) {
+function pointsTrace(part, test, problem, visible, nClasses = 2) {
   const labels = part ? part.label : [];
-  // Classification labels are 1 (TF's +1, blue) and 0 (TF's -1, orange); regression labels are values.
-  const color = labels.map((v) => pointColor(problem === "classification" ? 2 * v - 1 : v));
+  // Classification labels are 1 (TF's +1, blue) and 0 (TF's -1, orange); regression labels are values;
+  // more than two classes take the categorical palette (palette.js).
+  const color = nClasses > 2 ? labels.map(classColor)
+    : labels.map((v) => pointColor(problem === "classification" ? 2 * v - 1 : v));
   return {
     type: "scatter", mode: "markers", name: test ? "test" : "train", visible,
     x: part ? part.x1 : [], y: part ? part.x2 : [],
@@ -35,6 +38,7 @@ export class Boundary {
     this.heatEl = heatEl;
     this.pointsEl = pointsEl;
     this.grid = null; // {values, resolution}
+    this.classes = null; // more than two classes: {values (class index per cell), n}
     this.override = null; // a neuron's grid shown on hover
     this.discretize = false;
     this.showTest = false;
@@ -46,8 +50,8 @@ export class Boundary {
   }
 
   setPoints(data, problem) {
-    this.train = pointsTrace(data.train, false, problem, true);
-    this.test = pointsTrace(data.test, true, problem, this.showTest);
+    this.train = pointsTrace(data.train, false, problem, true, data.n_classes);
+    this.test = pointsTrace(data.test, true, problem, this.showTest, data.n_classes);
     this.pointsDirty = true;
   }
 
@@ -63,6 +67,11 @@ export class Boundary {
   /** The model's output grid (Float32Array, bottom row first) or null for "no network yet". */
   setGrid(values, resolution) {
     this.grid = values ? { values, resolution } : null;
+  }
+
+  /** The winning class of every grid cell (more than two classes), or null: drawn instead of the output. */
+  setClasses(values, n) {
+    this.classes = values ? { values, n } : null;
   }
 
   /** Show another grid (a hovered neuron) instead of the output, or null to go back. */
@@ -94,6 +103,10 @@ export class Boundary {
       type: "heatmap", x: this._axis(resolution), y: this._axis(resolution), z,
       zmin: -1, zmax: 1, zauto: false, colorscale: PLOTLY_SCALE, showscale: false, zsmooth: "fast", hoverinfo: "skip",
     };
+    if (this.classes && shown === this.grid) {
+      Object.assign(heat, { z: toRows(this.classes.values, resolution), zmin: -0.5, zmax: this.classes.n - 0.5,
+        colorscale: classScale(this.classes.n), zsmooth: false });
+    }
     const heatLayout = {
       ...size, xaxis: HIDDEN_AXIS, yaxis: HIDDEN_AXIS, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     };

@@ -2,6 +2,7 @@
 // the current settings, and reporting every change as a partial settings object.
 
 import { pointColor } from "./colors.js";
+import { classColor } from "./palette.js";
 import {
   ACTIVATIONS, EPOCH_LIMITS, LEARNING_RATES, MODES, PACES, PROBLEMS, REGULARIZATION_RATES, REGULARIZATIONS, RESOLUTIONS,
 } from "./state.js";
@@ -180,7 +181,7 @@ function drawThumb(canvas, data, problem) {
   for (const part of [data.train, data.test]) {
     for (let i = 0; i < part.x1.length; i++) {
       const v = problem === "classification" ? 2 * part.label[i] - 1 : part.label[i];
-      ctx.fillStyle = pointColor(v);
+      ctx.fillStyle = data.n_classes > 2 ? classColor(part.label[i]) : pointColor(v);
       ctx.fillRect(((part.x1[i] + 6) / 12) * 100 - 2, ((6 - part.x2[i]) / 12) * 100 - 2, 4, 4);
     }
   }

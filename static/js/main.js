@@ -399,8 +399,7 @@ function datasetList(config) {
   if (!Array.isArray(list) || list.length === 0) return FALLBACK_DATASETS;
   return list
     .map((d) => (typeof d === "string" ? FALLBACK_DATASETS.find((f) => f.name === d) || { name: d, title: d } : d))
-    .map((d) => ({ problem: "classification", title: d.name, ...d }))
-    .filter((d) => !d.multiclass && !(d.n_classes > 2)); // the two-class heatmap of the simple panel
+    .map((d) => ({ problem: "classification", title: d.name, ...d })); // multi-class: static/js/multiclass.js
 }
 
 /** TF Playground's thumbnails: 200 points at noise 0. */

@@ -9,10 +9,12 @@
 import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
 import { init as confusion } from "./confusion.js";
+import { init as multiclass } from "./multiclass.js";
 import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
 import { init as share } from "./share.js";
 import { init as sweep } from "./sweep.js";
+import { init as upload } from "./upload.js";
 import { init as weights } from "./weights.js";
 
 export const PANELS = [
@@ -24,4 +26,6 @@ export const PANELS = [
   weights,
   classroom,
   confusion,
+  multiclass,
+  upload,
 ];

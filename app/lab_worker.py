@@ -1,0 +1,31 @@
+"""What a lab worker process runs: one fold of one configuration (TensorFlow is imported here only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def init() -> None:
+    """Process start: one TensorFlow thread each, as the training workers (app/runner/worker.py)."""
+    from app.runner.worker import _limit_threads
+
+    _limit_threads()
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+
+
+def fold(dataset: str, train: list[int], test: list[int], params: dict[str, Any]) -> dict[str, Any]:
+    """Fit the scaler + model pipeline on the training rows and score the held-out rows."""
+    from app.lab_folds import load, run_fold
+    from app.lab_model import KerasMLP
+
+    x, y, _ = load(dataset)
+    result, _ = run_fold(x, y, np.asarray(train), np.asarray(test), KerasMLP(**params))
+    return result
