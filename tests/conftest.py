@@ -69,7 +69,7 @@ class LiveServer:
         except (requests.RequestException, ValueError):
             return None
 
-    def wait_ready(self, timeout: float = 90) -> None:
+    def wait_ready(self, timeout: float = 240) -> None:
         def ready():
             assert self.process.poll() is None, "gunicorn exited: see " + self.log.name
             h = self.health()

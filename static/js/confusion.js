@@ -4,8 +4,20 @@
 
 import { on } from "./hooks.js";
 import { t } from "./i18n.js";
+import { classColor } from "./palette.js";
 
 const TWO = () => [t("orange"), t("blue")];
+
+/** A class's header cell; beyond two classes with its colour on the map (palette.js). */
+function label(name, i, k, scope) {
+  const th = Object.assign(document.createElement("th"), { textContent: name, scope });
+  if (k > 2) {
+    const swatch = Object.assign(document.createElement("span"), { className: "class-swatch", textContent: "■ " });
+    swatch.style.color = classColor(i);
+    th.prepend(swatch);
+  }
+  return th;
+}
 
 function table(matrix, caption) {
   const k = matrix.length;
@@ -16,11 +28,11 @@ function table(matrix, caption) {
   el.createCaption().textContent = caption;
   const head = el.createTHead().insertRow();
   head.appendChild(Object.assign(document.createElement("th"), { textContent: t("true ↓ / predicted →") }));
-  for (const name of names) head.appendChild(Object.assign(document.createElement("th"), { textContent: name, scope: "col" }));
+  names.forEach((name, i) => head.appendChild(label(name, i, k, "col")));
   const body = el.createTBody();
   matrix.forEach((row, i) => {
     const tr = body.insertRow();
-    tr.appendChild(Object.assign(document.createElement("th"), { textContent: names[i], scope: "row" }));
+    tr.appendChild(label(names[i], i, k, "row"));
     row.forEach((n, j) => {
       const td = tr.insertCell();
       td.textContent = String(n);

@@ -32,7 +32,9 @@ def test_upload_a_csv_and_train_on_it_with_class_colours_and_confusion(open_page
                          " return {zmax: h.zmax, values: [...new Set(h.z.flat())].sort()}; })()")
     assert heat["zmax"] == 2.5 and heat["values"] == [0, 1, 2]  # the winning class per cell
     page.wait_for_selector("#confusion:not([hidden])")
-    assert page.locator("#confusion-table tr").count() == 4  # a header and one row per class
+    test_table = page.locator("#confusion table").first
+    assert test_table.locator("tr").count() == 4  # a header and one row per class
+    assert test_table.locator(".class-swatch").count() == 6  # each class's map colour, in both headers
     page.wait_for_function("() => parseFloat(document.getElementById('test-accuracy').textContent) >= 90",
                            timeout=120_000)  # shown as "97.5%"
 

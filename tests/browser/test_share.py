@@ -96,7 +96,8 @@ TF_CASES = {
     "initZero": ("initZero=true", {}, {"initZero": "ignored"}),
     "hideText": ("hideText=true", {"hide": ["text"]}, {"hideText": None}),
     "*_hide": ("noise_hide=true&learningRate_hide=true&dataset_hide=false&tutorial_hide=true",
-               {"hide": ["noise", "learning_rate"]}, {"noise_hide": None, "dataset_hide": None, "tutorial_hide": "ignored"}),
+               {"hide": ["noise", "learning_rate"]},
+               {"noise_hide": None, "dataset_hide": None, "tutorial_hide": "ignored"}),
 }
 
 
