@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps
+.PHONY: run test bench lint docs clean deps dev-deps system-deps i18n
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ bench: dev-deps system-deps
 ## Regenerate docs/config.md from RunConfig.
 docs: deps
 	$(PY) scripts/config_doc.py
+
+## Translations: extract English message ids (server, templates, page), update en + zh_TW, compile (docs/i18n.md).
+i18n: deps
+	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k N_ -k lazy_gettext --no-wrap --sort-by-file \
+		--project "Keras Playground" -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-wrap --ignore-obsolete
+	$(VENV)/bin/pybabel compile -d app/translations --statistics
 
 lint: dev-deps
 	$(VENV)/bin/ruff check app tests bench scripts
