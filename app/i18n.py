@@ -11,12 +11,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from babel import support
 from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, has_request_context, jsonify, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("en", "zh_TW")
 HTML_LANG = {"en": "en", "zh_TW": "zh-TW"}  # BCP 47, for <html lang> and Intl in the page
+# Catalogue directory (= Babel's locale name) per language: Babel spells zh-TW with its script, zh_Hant_TW, and
+# looks the catalogue up by that name (Locale.parse("zh_TW") is zh_Hant_TW).
+LOCALES = {"en": "en", "zh_TW": "zh_Hant_TW"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 PAGE_SOURCES = ("static/", "templates/")  # messages the page itself shows
 
@@ -42,9 +46,9 @@ def select_locale() -> str:
     for candidate in (request.args.get("lang"), request.cookies.get("kp_lang")):
         lang = normalise(candidate)
         if lang:
-            return lang
+            return LOCALES[lang]
     best = request.accept_languages.best_match(["en", "zh-TW", "zh", "zh-Hant"])
-    return normalise(best) or "en"
+    return LOCALES[normalise(best) or "en"]
 
 
 def current_language() -> str:
@@ -54,12 +58,18 @@ def current_language() -> str:
 
 
 @cache
+def translations(lang: str) -> support.Translations:
+    """The compiled catalogue of `lang`, usable without a request (module-level texts such as lessons)."""
+    return support.Translations.load(str(TRANSLATIONS), [LOCALES[lang]])
+
+
+@cache
 def page_catalogue(lang: str) -> dict[str, str]:
     """{English msgid: translation} of the messages the page shows (read once from the .po file).
 
     English maps every id to itself, so the page can translate text back from any language.
     """
-    path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+    path = TRANSLATIONS / LOCALES[lang] / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as f:
         catalog = read_po(f)
     out: dict[str, str] = {}
