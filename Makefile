@@ -48,10 +48,7 @@ docs: deps
 
 ## Translations: extract English message ids (server, templates, page), update en + zh_TW, compile (docs/i18n.md).
 i18n: deps
-	$(VENV)/bin/pybabel extract -F babel.cfg -k t -k N_ -k lazy_gettext -k both --no-wrap --sort-by-file \
-		--project "Keras Playground" -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-wrap --ignore-obsolete
-	$(VENV)/bin/pybabel compile -d app/translations --statistics
+	$(PY) scripts/i18n.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check app tests bench scripts
