@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import gettext
 
 from app.api import runner, settings_from_request, validated
 from app.codegen import python_script
@@ -36,7 +37,7 @@ def store() -> Store:
 def _name(data: dict) -> str:
     name = data.get("name", "")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
-        raise ApiError(400, "a name of 1 to 200 characters is required", "name")
+        raise ApiError(400, gettext("a name of 1 to 200 characters is required"), "name")
     return name.strip()
 
 
@@ -45,13 +46,14 @@ def _history(value: Any) -> dict[str, list]:
     if value is None:
         return {k: [] for k in HISTORY_KEYS}
     if not isinstance(value, dict) or set(value) - set(HISTORY_KEYS):
-        raise ApiError(400, f"history must be an object with keys among {', '.join(HISTORY_KEYS)}", "history")
+        raise ApiError(400, gettext("history must be an object with keys among %(keys)s", keys=", ".join(HISTORY_KEYS)),
+                       "history")
     out = {}
     for key in HISTORY_KEYS:
         items = value.get(key, [])
         if not isinstance(items, list) or len(items) > MAX_HISTORY or not all(
                 v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in items):
-            raise ApiError(400, f"must be a list of at most {MAX_HISTORY} numbers", f"history.{key}")
+            raise ApiError(400, gettext("must be a list of at most %(n)s numbers", n=MAX_HISTORY), f"history.{key}")
         out[key] = items
     return out
 
@@ -59,7 +61,7 @@ def _history(value: Any) -> dict[str, list]:
 def _saved(saved_id: str) -> dict[str, Any]:
     record = store().get(saved_id)
     if record is None:
-        raise ApiError(404, f"no saved run '{saved_id}'", "saved")
+        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return record
 
 
@@ -70,14 +72,14 @@ def save_run():
     name = _name(data)
     run_id = data.get("run_id")
     if not isinstance(run_id, str):
-        raise ApiError(400, "run_id of a finished run is required", "run_id")
+        raise ApiError(400, gettext("run_id of a finished run is required"), "run_id")
     try:
         result = runner().result(run_id)
         status = runner().status(run_id)
     except UnknownRun:
-        raise ApiError(404, f"no run with id '{run_id}'", "run_id") from None
+        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
     if result is None:
-        raise ApiError(409, "the run has not finished yet: stop it or let it end, then save", "run_id")
+        raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
     forked = data.get("forked_from") if isinstance(data.get("forked_from"), str) else None
     record, token = store().save(name, status["config"], summary, _history(data.get("history")),
@@ -91,7 +93,7 @@ def list_saved():
         limit = min(max(int(request.args.get("limit", 50)), 1), 200)
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
-        raise ApiError(400, "limit and offset must be integers", "limit") from None
+        raise ApiError(400, gettext("limit and offset must be integers"), "limit") from None
     items, total = store().list(limit, offset)
     return jsonify({"items": items, "total": total})
 
@@ -108,10 +110,10 @@ def rename_saved(saved_id: str):
     data = settings_from_request()
     try:
         record = store().rename(saved_id, request.headers.get("X-Edit-Token"), _name(data))
-    except Forbidden as exc:
-        raise ApiError(403, str(exc), "edit_token") from None
+    except Forbidden:
+        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
     if record is None:
-        raise ApiError(404, f"no saved run '{saved_id}'", "saved")
+        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return jsonify(record)
 
 
@@ -119,10 +121,10 @@ def rename_saved(saved_id: str):
 def delete_saved(saved_id: str):
     try:
         found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
-    except Forbidden as exc:
-        raise ApiError(403, str(exc), "edit_token") from None
+    except Forbidden:
+        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
     if not found:
-        raise ApiError(404, f"no saved run '{saved_id}'", "saved")
+        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return "", 204
 
 
@@ -156,7 +158,8 @@ def export_saved(saved_id: str, kind: str):
         try:
             data = build_keras_file(config, record["weights"])
         except (RuntimeError, OSError) as exc:
-            raise ApiError(503, f"could not build the .keras file now: {exc}", "export") from None
+            message = gettext("could not build the .keras file now: %(error)s", error=exc)
+            raise ApiError(503, message, "export") from None
         return _download(data, "application/octet-stream", f"{saved_id}.keras")
     if kind == "script.py":
         return _download(python_script(config), "text/x-python", f"{saved_id}.py")
@@ -168,7 +171,7 @@ def export_saved(saved_id: str, kind: str):
         columns = [history.get(k) or [None] * len(history["epoch"]) for k in HISTORY_KEYS]
         writer.writerows(zip(*columns, strict=False))
         return _download(buffer.getvalue(), "text/csv", f"{saved_id}.csv")
-    raise ApiError(404, "export kinds: spec.json, weights.npz, model.keras, script.py, history.csv", "kind")
+    raise ApiError(404, gettext("export kinds: spec.json, weights.npz, model.keras, script.py, history.csv"), "kind")
 
 
 @bp.post("/api/export/script")
@@ -183,7 +186,7 @@ def import_model():
     """Import our JSON spec + .npz weights (never .keras/.h5/pickle) as a saved run."""
     spec, weights = request.files.get("spec"), request.files.get("weights")
     if spec is None or weights is None:
-        raise ApiError(400, "send multipart form files 'spec' (our JSON spec) and 'weights' (.npz)", "spec")
+        raise ApiError(400, gettext("send multipart form files 'spec' (our JSON spec) and 'weights' (.npz)"), "spec")
     try:
         config, arrays = load_import(spec.read(), weights.read())
     except ImportRefused as exc:

@@ -15,6 +15,7 @@ import zipfile
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext
 
 from app.config import ConfigError, RunConfig, parse_config
 
@@ -78,34 +79,36 @@ def weights_npz(config: RunConfig, arrays: list[np.ndarray]) -> bytes:
 
 def _refuse_foreign(data: bytes, field: str) -> None:
     if data[:4] == b"\x89HDF":
-        raise ImportRefused(field, "HDF5 (.h5) model files are refused: loading them can run code. "
-                                   "Import a Keras Playground JSON spec with .npz weights.")
+        raise ImportRefused(field, gettext("HDF5 (.h5) model files are refused: loading them can run code. "
+                                           "Import a Keras Playground JSON spec with .npz weights."))
     if data[:1] == b"\x80":
-        raise ImportRefused(field, "pickle files are refused: loading them runs code. "
-                                   "Import a Keras Playground JSON spec with .npz weights.")
+        raise ImportRefused(field, gettext("pickle files are refused: loading them runs code. "
+                                           "Import a Keras Playground JSON spec with .npz weights."))
     if data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
         if any(n in names for n in ("config.json", "model.weights.h5", "metadata.json")):
-            raise ImportRefused(field, ".keras model files are refused: Keras' safe_mode has been bypassed "
-                                       "(CVE-2025-1550). Import a Keras Playground JSON spec with .npz weights.")
+            raise ImportRefused(field, gettext(
+                ".keras model files are refused: Keras' safe_mode has been bypassed (CVE-2025-1550). "
+                "Import a Keras Playground JSON spec with .npz weights."))
         if not names or not all(n.endswith(".npy") for n in names):
-            raise ImportRefused(field, "not an .npz archive of arrays")
+            raise ImportRefused(field, gettext("not an .npz archive of arrays"))
 
 
 def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np.ndarray]]:
     """Validate an uploaded spec + weights pair; returns the config and weights or raises ImportRefused."""
     if len(spec_bytes) > MAX_SPEC_BYTES:
-        raise ImportRefused("spec", f"the spec is larger than {MAX_SPEC_BYTES // 1024} KiB")
+        raise ImportRefused("spec", gettext("the spec is larger than %(n)s KiB", n=MAX_SPEC_BYTES // 1024))
     if len(npz_bytes) > MAX_NPZ_BYTES:
-        raise ImportRefused("weights", f"the weights are larger than {MAX_NPZ_BYTES // (1024 * 1024)} MiB")
+        raise ImportRefused("weights", gettext("the weights are larger than %(n)s MiB",
+                                               n=MAX_NPZ_BYTES // (1024 * 1024)))
     _refuse_foreign(spec_bytes, "spec")
     try:
         doc = json.loads(spec_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ImportRefused("spec", "the spec is not valid JSON") from None
+        raise ImportRefused("spec", gettext("the spec is not valid JSON")) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ImportRefused("spec", f"the spec's format must be '{FORMAT}'")
+        raise ImportRefused("spec", gettext("the spec's format must be '%(format)s'", format=FORMAT))
     try:
         config = parse_config(doc.get("config"))
     except ConfigError as exc:
@@ -116,16 +119,18 @@ def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np
         with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as archive:
             stored = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ImportRefused("weights", f"the weights are not a readable .npz archive ({exc})") from None
+        message = gettext("the weights are not a readable .npz archive (%(error)s)", error=exc)
+        raise ImportRefused("weights", message) from None
     arrays = []
     for name, shape in weight_shapes(config):
         key = name.replace("/", "__")
         if key not in stored:
-            raise ImportRefused("weights", f"missing weight '{name}'")
+            raise ImportRefused("weights", gettext("missing weight '%(name)s'", name=name))
         array = stored[key]
         if array.shape != shape or array.dtype.kind != "f":
-            raise ImportRefused("weights", f"'{name}' must be a float array of shape {shape}, got {array.shape}")
+            raise ImportRefused("weights", gettext("'%(name)s' must be a float array of shape %(shape)s, got %(got)s",
+                                                   name=name, shape=shape, got=array.shape))
         if not np.isfinite(array).all():
-            raise ImportRefused("weights", f"'{name}' holds NaN or infinite values")
+            raise ImportRefused("weights", gettext("'%(name)s' holds NaN or infinite values", name=name))
         arrays.append(array.astype(np.float32))
     return config, arrays

@@ -11,26 +11,51 @@ const ATTRIBUTES = ["title", "aria-label", "placeholder", "alt"];
 const SKIP = "script, style, .js-plotly-plot, [translate='no']";
 const STORE_KEY = "kp_lang";
 const HTML_LANG = { en: "en", zh_TW: "zh-TW" };
-const ids = new WeakMap(); // node -> {text: msgid, attributes: {name: msgid}} once known
+const ids = new WeakMap(); // node -> {key ("text" or an attribute): {id, value}}: what we last wrote there
 
 const norm = (s) => s.replace(/\s+/g, " ").trim();
 
+const escape = (s) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+
+/** Text -> msgid for whole messages, and patterns for messages with {placeholders} ("{n} hidden layers"). */
 function reverse(catalogue) {
-  const map = new Map();
+  const exact = new Map();
+  const patterns = [];
   for (const [id, text] of Object.entries(catalogue)) {
-    if (!map.has(norm(text))) map.set(norm(text), id);
-    if (!map.has(norm(id))) map.set(norm(id), id);
+    for (const form of [text, id]) {
+      if (!exact.has(norm(form))) exact.set(norm(form), id);
+      const names = [...form.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      // Only patterns with enough fixed text to be unambiguous: "{name}{where}: {message}" would match anything.
+      if (names.length && form.replace(/\{\w+\}/g, "").replace(/\s/g, "").length >= 3) {
+        const source = norm(form).split(/\{\w+\}/).map(escape).join("(.+?)");
+        patterns.push({ id, names, re: new RegExp(`^${source}$`) });
+      }
+    }
   }
-  return map;
+  return { exact, patterns };
 }
 
-/** The msgid of a text, remembered per node (so two ids with one translation stay apart). */
+/** The msgid (and placeholder values) of a text; the id we wrote last is trusted while the text is ours. */
 function idOf(node, key, text, lookup) {
   const known = ids.get(node)?.[key];
-  if (known) return known;
-  const id = lookup.get(norm(text));
-  if (id) ids.set(node, { ...ids.get(node), [key]: id });
-  return id;
+  if (known && known.value === norm(text)) return { id: known.id };
+  const id = lookup.exact.get(norm(text));
+  if (id) return { id };
+  for (const { id: pid, names, re } of lookup.patterns) {
+    const m = norm(text).match(re);
+    if (m) return { id: pid, params: Object.fromEntries(names.map((n, i) => [n, m[i + 1]])) };
+  }
+  return null;
+}
+
+/** The text of `found` in the catalogue `next`; a whole message is remembered on its node (two ids may share a text). */
+function render(node, key, found, next) {
+  const text = next[found.id] || found.id;
+  if (!found.params) {
+    ids.set(node, { ...ids.get(node), [key]: { id: found.id, value: norm(text) } });
+    return text;
+  }
+  return text.replace(/\{(\w+)\}/g, (m, k) => (k in found.params ? found.params[k] : m));
 }
 
 /** Replace every known message under `root` by its translation in `next` ({msgid: text}). */
@@ -41,16 +66,16 @@ export function translateTree(root, previous, next) {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) texts.push(node);
   for (const node of texts) {
     if (!node.nodeValue.trim() || node.parentElement?.closest(SKIP)) continue;
-    const id = idOf(node, "text", node.nodeValue, lookup);
-    if (!id) continue;
+    const found = idOf(node, "text", node.nodeValue, lookup);
+    if (!found) continue;
     const [, lead, , trail] = node.nodeValue.match(/^(\s*)([\s\S]*?)(\s*)$/);
-    node.nodeValue = `${lead}${next[id] || id}${trail}`;
+    node.nodeValue = `${lead}${render(node, "text", found, next)}${trail}`;
   }
   for (const name of ATTRIBUTES) {
     for (const el of root.querySelectorAll(`[${name}]`)) {
       if (el.closest(SKIP)) continue;
-      const id = idOf(el, name, el.getAttribute(name), lookup);
-      if (id) el.setAttribute(name, next[id] || id);
+      const found = idOf(el, name, el.getAttribute(name), lookup);
+      if (found) el.setAttribute(name, render(el, name, found, next));
     }
   }
 }

@@ -62,6 +62,10 @@ def test_switching_language_keeps_the_run_going_and_is_remembered(open_page):
     page.click("#play-pause-button")
     wait_epoch_above(page, 2)
     run_id = page.evaluate("kp.state.run.id")
+    # Text some code composed with parameters and will not redraw (a panel that ignores the "language" event).
+    page.evaluate("""() => { const box = document.createElement('p'); box.id = 'probe';
+      box.textContent = 'Waiting for a free trainer: you are number 3 in the queue.';
+      document.querySelector('.output-column').append(box); }""")
 
     page.click(".language-switch [data-lang='zh_TW']")
     page.wait_for_function(
@@ -76,6 +80,7 @@ def test_switching_language_keeps_the_run_going_and_is_remembered(open_page):
     assert page.get_attribute("#play-pause-button", "aria-label") == "暫停訓練"
     assert page.evaluate("document.getElementById('curves').data[0].name") == "訓練損失"
     assert page.text_content("label[for='learning-rate']") == "學習速率"
+    assert page.text_content("#probe") == "正在等待空出的訓練程序：你排在第 3 位。"
     assert "lang=zh-TW" in page.url and "#" in page.url  # the settings hash survives
     assert page.evaluate("localStorage.getItem('kp_lang')") == "zh_TW"
     assert {"name": "kp_lang", "value": "zh_TW"}.items() <= next(
