@@ -5,7 +5,7 @@
 // the next page in it), in localStorage, and in the URL's ?lang=.
 
 import { emit } from "./hooks.js";
-import { language, messages, setCatalogue } from "./i18n.js";
+import { language, messages, setCatalogue, t } from "./i18n.js";
 
 const ATTRIBUTES = ["title", "aria-label", "placeholder", "alt"];
 const SKIP = "script, style, .js-plotly-plot, [translate='no']";
@@ -105,7 +105,7 @@ export async function switchLanguage(lang) {
   remember(lang);
   if (lang === language()) return markCurrent(lang);
   const response = await fetch(`/api/messages?lang=${encodeURIComponent(lang)}`, { headers: { Accept: "application/json" } });
-  if (!response.ok) throw new Error(`GET /api/messages answered ${response.status}`);
+  if (!response.ok) throw new Error(t("Could not switch the language (the server answered {status}).", { status: response.status }));
   const body = await response.json();
   translateTree(document.body, messages(), body.messages);
   translateTree(document.head, messages(), body.messages);
