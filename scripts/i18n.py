@@ -6,10 +6,12 @@ into a temporary file and compares). How to add and translate a string: docs/i18
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "app" / "translations"
@@ -31,9 +33,21 @@ def extract(output: Path = POT) -> None:
 
 
 def update() -> None:
-    """New ids into every catalogue (empty: to translate), gone ids out; no fuzzy guesses."""
-    _run("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-wrap", "--ignore-obsolete",
-         "--no-fuzzy-matching")
+    """New ids into every catalogue (empty: to translate), gone ids out; no fuzzy guesses.
+
+    A catalogue is rewritten only when its messages changed, and keeps its header dates, so running
+    `make i18n` twice changes nothing (no churn in the .po and .mo files between branches).
+    """
+    with POT.open("rb") as f:
+        template = read_po(f)
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        out = io.BytesIO()
+        write_po(out, catalog, width=0, sort_by_file=True, ignore_obsolete=True, include_lineno=False)
+        if out.getvalue() != po.read_bytes():
+            po.write_bytes(out.getvalue())
 
 
 def compile_catalogues() -> None:
