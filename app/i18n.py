@@ -40,7 +40,7 @@ def normalise(value: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """The request's language (see the module docstring)."""
+    """The request's catalogue locale, 'en' or 'zh_Hant_TW' (the order: see the module docstring)."""
     if not has_request_context():  # an app context alone (CLI, tests): English
         return "en"
     for candidate in (request.args.get("lang"), request.cookies.get("kp_lang")):
