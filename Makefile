@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps
+.PHONY: run test bench lint docs clean deps dev-deps system-deps i18n
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: dev-deps system-deps
 ## Regenerate docs/config.md from RunConfig.
 docs: deps
 	$(PY) scripts/config_doc.py
+
+## Translations: extract English message ids (server, templates, page), update en + zh_TW, compile (docs/i18n.md).
+i18n: deps
+	$(PY) scripts/i18n.py
 
 lint: dev-deps
 	$(VENV)/bin/ruff check app tests bench scripts

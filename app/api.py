@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask_babel import gettext
 
 from app import datasets
 from app.config import LEARNING_RATES, REGULARIZATION_RATES, ConfigError, RunConfig, parse_config
@@ -14,6 +15,7 @@ from app.lessons import LESSONS
 from app.losscode import loss_sources
 from app.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
 from app.runner.base import LIVE_FIELDS, RunFull, UnknownRun
+from app.stream_text import translated_events
 from app.streaming import HEADERS, parse_last_event_id, sse
 from app.weight_edit import check_edit
 
@@ -32,7 +34,7 @@ def settings_from_request() -> dict[str, Any]:
     if request.is_json:
         data = request.get_json(silent=True)
         if data is None:
-            raise ApiError(400, "malformed JSON: send a JSON object of settings", "body")
+            raise ApiError(400, gettext("malformed JSON: send a JSON object of settings"), "body")
         return data
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         out: dict[str, Any] = {}
@@ -44,8 +46,8 @@ def settings_from_request() -> dict[str, Any]:
             else:
                 out[key] = values[-1]
         return out
-    raise ApiError(400, f"wrong content type '{request.mimetype or 'none'}': send application/json "
-                        "or form fields", "content_type")
+    raise ApiError(400, gettext("wrong content type '%(type)s': send application/json or form fields",
+                                type=request.mimetype or "none"), "content_type")
 
 
 def validated(data: Any) -> RunConfig:
@@ -59,7 +61,8 @@ def _run(run_id: str, fn, *args):
     try:
         return fn(run_id, *args)
     except UnknownRun:
-        raise ApiError(404, f"no run with id '{run_id}' (finished runs are kept for 10 minutes)", "run") from None
+        raise ApiError(404, gettext("no run with id '%(id)s' (finished runs are kept for 10 minutes)", id=run_id),
+                       "run") from None
 
 
 @bp.get("/healthz")
@@ -107,11 +110,13 @@ def dataset(name: str):
     except ValueError as exc:
         raise ApiError(404, str(exc).removeprefix("dataset: "), "dataset") from None
     if info is None:
-        raise ApiError(404, f"unknown dataset '{name}'; choose one of {', '.join(datasets.DATASETS)}", "dataset")
+        raise ApiError(404, gettext("unknown dataset '%(name)s'; choose one of %(choices)s", name=name,
+                                    choices=", ".join(datasets.DATASETS)), "dataset")
     allowed = ("n_samples", "noise", "train_ratio", "seed", "n_classes")
     unknown = [k for k in request.args if k not in allowed]
     if unknown:
-        raise ApiError(400, f"unknown parameter '{unknown[0]}'; allowed: {', '.join(allowed)}", unknown[0])
+        raise ApiError(400, gettext("unknown parameter '%(name)s'; allowed: %(allowed)s", name=unknown[0],
+                                    allowed=", ".join(allowed)), unknown[0])
     config = validated({"dataset": name, "problem": info.problem, **{k: request.args[k] for k in request.args}})
     split = datasets.make(name, config.n_samples, config.noise, config.train_ratio, config.seed, config.n_classes)
 
@@ -143,8 +148,8 @@ def run_status(run_id: str):
 def run_control(run_id: str, action: str):
     """pause, resume, step, stop; set (live learning rate); edit (a weight or bias); regenerate (new data)."""
     if action not in ("pause", "resume", "step", "stop", "set", "edit", "regenerate"):
-        raise ApiError(404, f"unknown action '{action}'; use pause, resume, step, stop, set, edit or regenerate",
-                       "action")
+        raise ApiError(404, gettext("unknown action '%(action)s'; use pause, resume, step, stop, set, edit or "
+                                    "regenerate", action=action), "action")
     args: dict[str, Any] = {}
     if action in ("set", "edit", "regenerate"):
         args = _control_args(action, settings_from_request() if request.content_length else {})
@@ -158,27 +163,29 @@ def _number(data: dict, key: str, low: float, high: float, kind=float) -> Any:
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise ApiError(400, f"must be a number from {low} to {high}", key) from None
+        raise ApiError(400, gettext("must be a number from %(low)s to %(high)s", low=low, high=high), key) from None
     if not low <= number <= high or (kind is int and str(value).strip() != str(number)):
-        raise ApiError(400, f"must be {'an integer' if kind is int else 'a number'} from {low} to {high}", key)
+        message = (gettext("must be an integer from %(low)s to %(high)s", low=low, high=high) if kind is int
+                   else gettext("must be a number from %(low)s to %(high)s", low=low, high=high))
+        raise ApiError(400, message, key)
     return number
 
 
 def _control_args(action: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise ApiError(400, "expected a JSON object", "body")
+        raise ApiError(400, gettext("expected a JSON object"), "body")
     if action == "set":
         unknown = [k for k in data if k not in LIVE_FIELDS]
         if unknown or not data:
-            raise ApiError(400, f"only {', '.join(LIVE_FIELDS)} change live; other settings start a new run",
-                           unknown[0] if unknown else "body")
+            raise ApiError(400, gettext("only %(fields)s change live; other settings start a new run",
+                                        fields=", ".join(LIVE_FIELDS)), unknown[0] if unknown else "body")
         values = validated(data).model_dump()  # the same bounds and messages as at the start of a run
         return {k: values[k] for k in data}
     if action == "regenerate":
         return {"seed": _number(data, "seed", 0, 2**31 - 1, int)}
     kind = data.get("kind", "weight")
     if kind not in ("weight", "bias"):
-        raise ApiError(400, "must be 'weight' or 'bias'", "kind")
+        raise ApiError(400, gettext("must be 'weight' or 'bias'"), "kind")
     out = {"kind": kind, "layer": _number(data, "layer", 0, 64, int), "value": _number(data, "value", -100, 100)}
     if kind == "bias":
         out["node"] = _number(data, "node", 0, 64, int)
@@ -193,4 +200,4 @@ def run_events(run_id: str):
     """The run's event stream (SSE); Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
     events = _run(run_id, runner().events, last)
-    return Response(stream_with_context(sse(events)), mimetype="text/event-stream", headers=HEADERS)
+    return Response(stream_with_context(sse(translated_events(events))), mimetype="text/event-stream", headers=HEADERS)

@@ -11,8 +11,10 @@ import ast
 import inspect
 from pathlib import Path
 
+from flask_babel import gettext
+
 from app import datasets
-from app.config import RunConfig
+from app.config import PROBLEM_NAMES, RunConfig
 from app.features import ordered
 from app.losscode import loss_sources
 from app.options import CUSTOM_LOSSES, LOSS_TABLE
@@ -155,13 +157,14 @@ def python_script(config: RunConfig) -> str:
     loss_code = loss if loss in CUSTOM_LOSSES else None
     metrics = '["accuracy"]' if config.problem == "classification" and not tanh_targets else "[]"
     lines = [
-        f'"""Keras Playground run, as plain Keras: {config.dataset}, {config.problem}, hidden layers '
-        f'{config.hidden_layers}.',
+        '"""' + gettext("Keras Playground run, as plain Keras: %(dataset)s, %(problem)s, hidden layers %(layers)s.",
+                        dataset=config.dataset, problem=PROBLEM_NAMES[config.problem],
+                        layers=config.hidden_layers),
         "",
-        "Needs numpy, tensorflow and scikit-learn. The dataset generator is Keras Playground's own.",
+        gettext("Needs numpy, tensorflow and scikit-learn. The dataset generator is Keras Playground's own."),
         '"""',
         "",
-        "import math  # noqa: F401  (used by some schedules)",
+        "import math  # noqa: F401  (" + gettext("used by some schedules") + ")",
         "",
         "import numpy as np",
         "import keras",
@@ -171,7 +174,7 @@ def python_script(config: RunConfig) -> str:
         "keras.utils.set_random_seed(SEED)",
         "",
         "",
-        "# --- data: generated exactly as in the playground, shuffled once, then split ---",
+        "# --- " + gettext("data: generated exactly as in the playground, shuffled once, then split") + " ---",
         _generator_source(config.dataset).rstrip(),
         "",
         "",
@@ -184,7 +187,7 @@ def python_script(config: RunConfig) -> str:
         "",
         "",
         "def features(p):",
-        '    """Input features: ' + ", ".join(names) + '."""',
+        '    """' + gettext("Input features: %(names)s.", names=", ".join(names)) + '"""',
         "    a, b = p[:, 0], p[:, 1]",
         f"    return np.column_stack([{', '.join(_FEATURE_CODE[n] for n in names)}]).astype('float32')",
         "",
@@ -192,18 +195,18 @@ def python_script(config: RunConfig) -> str:
         "y = labels.astype('float32')",
     ]
     if tanh_targets:
-        lines.append("y = 2 * y - 1  # targets ±1, as TF Playground's labels, for a tanh output")
+        lines.append("y = 2 * y - 1  # " + gettext("targets ±1, as TF Playground's labels, for a tanh output"))
     lines += [
         "x_train, y_train = features(points[:cut]), y[:cut]",
         "x_test, y_test = features(points[cut:]), y[cut:]",
         "",
-        "# --- model ---",
+        "# --- " + gettext("model") + " ---",
         *_model_lines(config),
         "",
     ]
     if loss_code:
-        lines += ["# --- custom loss (Keras Playground's own, chosen by name) ---", loss_sources()[loss_code].rstrip(),
-                  "", ""]
+        lines += ["# --- " + gettext("custom loss (Keras Playground's own, chosen by name)") + " ---",
+                  loss_sources()[loss_code].rstrip(), "", ""]
         loss_expr = loss_code
     else:
         loss_expr = _KERAS_LOSS[loss]
@@ -211,10 +214,10 @@ def python_script(config: RunConfig) -> str:
         f"model.compile(optimizer={_optimizer(config)}, loss={loss_expr}, metrics={metrics})",
         "model.summary()",
         "",
-        "# --- callbacks ---",
+        "# --- " + gettext("callbacks") + " ---",
         *_callback_lines(config),
         "",
-        "# --- training: one fit, the test set as validation data ---",
+        "# --- " + gettext("training: one fit, the test set as validation data") + " ---",
         f"history = model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
         "validation_data=(x_test, y_test), callbacks=callbacks, verbose=0)",
         "print('epochs run:', len(history.history['loss']))",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.datasets import DATASETS, lookup
+from app.error_text import language, pydantic_message
 from app.features import FEATURE_NAMES
 from app.options import (
     ACTIVATIONS,
@@ -34,6 +36,9 @@ MAX_LAYERS = 8  # TF Playground: 6
 MAX_NEURONS = 64  # TF Playground: 8
 MAX_EPOCHS = 50_000
 DEFAULT_PACE = 60.0  # epochs/s: TF Playground's one epoch per animation frame
+
+# The problem types in messages (the API's values stay English).
+PROBLEM_NAMES = {"classification": lazy_gettext("classification"), "regression": lazy_gettext("regression")}
 
 FeatureName = Literal[FEATURE_NAMES]  # type: ignore[valid-type]
 
@@ -132,53 +137,60 @@ class RunConfig(BaseModel):
         except (TypeError, ValueError):
             value = float("nan")
         if not 1 <= value <= 10_000:
-            raise ValueError('must be a number of epochs per second from 1 to 10000, or "max"')
+            raise ValueError(gettext('must be a number of epochs per second from 1 to 10000, or "max"'))
         return value
 
     @field_validator("features")
     @classmethod
     def _unique_features(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
-            raise ValueError("each feature may appear only once")
+            raise ValueError(gettext("each feature may appear only once"))
         return v
 
     @model_validator(mode="after")
     def _dataset_matches_problem(self) -> RunConfig:
         info = lookup(self.dataset)
         if info is None:
-            raise ValueError(f"dataset: unknown dataset '{self.dataset}'; choose one of {', '.join(DATASETS)}")
+            raise ValueError("dataset: " + gettext("unknown dataset '%(name)s'; choose one of %(choices)s",
+                                                   name=self.dataset, choices=", ".join(DATASETS)))
         if info.problem != self.problem:
             choices = ", ".join(n for n, d in DATASETS.items() if d.problem == self.problem)
-            raise ValueError(
-                f"dataset: '{self.dataset}' is a {info.problem} dataset; for {self.problem} choose {choices}"
-            )
+            raise ValueError("dataset: " + gettext(
+                "'%(name)s' is a %(kind)s dataset; for %(problem)s choose %(choices)s", name=self.dataset,
+                kind=PROBLEM_NAMES[info.problem], problem=PROBLEM_NAMES[self.problem], choices=choices))
         if self.n_classes is not None and not info.multiclass:
-            raise ValueError(f"n_classes: '{self.dataset}' has two classes; multi-class datasets: "
-                             + ", ".join(n for n, d in DATASETS.items() if d.multiclass))
+            raise ValueError("n_classes: " + gettext(
+                "'%(name)s' has two classes; multi-class datasets: %(choices)s", name=self.dataset,
+                choices=", ".join(n for n, d in DATASETS.items() if d.multiclass)))
         if info.multiclass and self.n_classes is not None and self.n_classes > 5:
-            raise ValueError(f"n_classes: '{self.dataset}' makes 2 to 5 classes")
+            raise ValueError("n_classes: " + gettext("'%(name)s' makes 2 to 5 classes", name=self.dataset))
         if self.layers is not None and [layer.units for layer in self.layers] != list(self.hidden_layers):
-            raise ValueError("hidden_layers: must match the units of `layers` (or leave it out)")
+            raise ValueError("hidden_layers: " + gettext("must match the units of `layers` (or leave it out)"))
         loss = self.resolved_loss
         if self.classes > 2 and (loss != "categorical_crossentropy" or self.mode == "classic"):
-            raise ValueError("loss: more than two classes need a softmax output with categorical_crossentropy "
-                             "(loss 'auto', mode 'keras')")
+            raise ValueError("loss: " + gettext("more than two classes need a softmax output with "
+                                                "categorical_crossentropy (loss 'auto', mode 'keras')"))
         if self.classes == 2 and loss == "categorical_crossentropy":
-            raise ValueError("loss: categorical_crossentropy is for more than two classes; use binary_crossentropy")
+            raise ValueError("loss: " + gettext("categorical_crossentropy is for more than two classes; "
+                                                "use binary_crossentropy"))
         if LOSS_TABLE[loss][0] != self.problem:
             choices = ", ".join(n for n, (p, _) in LOSS_TABLE.items() if p == self.problem)
-            raise ValueError(f"loss: '{loss}' is a {LOSS_TABLE[loss][0]} loss; for {self.problem} choose {choices}")
+            raise ValueError("loss: " + gettext("'%(name)s' is a %(kind)s loss; for %(problem)s choose %(choices)s",
+                                                name=loss, kind=PROBLEM_NAMES[LOSS_TABLE[loss][0]],
+                                                problem=PROBLEM_NAMES[self.problem], choices=choices))
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
-            raise ValueError("nesterov: Nesterov momentum needs optimizer 'sgd' and a momentum above 0")
+            raise ValueError("nesterov: " + gettext("Nesterov momentum needs optimizer 'sgd' and a momentum above 0"))
         if self.mode == "classic":
             if self.optimizer != "sgd" or self.momentum:
-                raise ValueError("optimizer: classic mode is TF Playground's plain SGD; use mode 'keras' for others")
+                raise ValueError("optimizer: " + gettext(
+                    "classic mode is TF Playground's plain SGD; use mode 'keras' for others"))
             if loss != "square" and self.problem == "classification":
-                raise ValueError("loss: classic mode uses TF Playground's square error; use mode 'keras' for others")
+                raise ValueError("loss: " + gettext(
+                    "classic mode uses TF Playground's square error; use mode 'keras' for others"))
         for name in ("early_stopping", "reduce_lr"):
             callback = getattr(self, name)
             if callback is not None and "accuracy" in callback.monitor and self.problem == "regression":
-                raise ValueError(f"{name}.monitor: regression has no accuracy; monitor loss or val_loss")
+                raise ValueError(f"{name}.monitor: " + gettext("regression has no accuracy; monitor loss or val_loss"))
         return self
 
     def layer_specs(self) -> list[LayerConfig]:
@@ -228,25 +240,27 @@ def _describe(err: dict[str, Any]) -> dict[str, str]:
     msg = err["msg"]
     kind = err["type"]
     ctx = err.get("ctx") or {}
+    translated = pydantic_message(kind, ctx, field, msg)
     if kind == "extra_forbidden":
-        msg = f"unknown field '{field}'"
+        msg = translated or msg
     elif kind == "value_error" and msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
         if ": " in msg and not loc:
             field, msg = msg.split(": ", 1)
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = RunConfig.model_fields.get(loc[0]) if loc else None
-        hint = f" ({bound.description})" if bound is not None and bound.description else ""
-        msg = f"{msg}{hint}"
-    elif kind == "literal_error":
-        msg = f"must be one of {ctx.get('expected', '')}"
+        english = language() == "en"  # the field's help text is English documentation
+        hint = f" ({bound.description})" if english and bound is not None and bound.description else ""
+        msg = f"{translated or msg}{hint}"
+    else:
+        msg = translated or msg
     return {"field": field, "message": msg}
 
 
 def parse_config(data: Any) -> RunConfig:
     """Validate a JSON-like mapping into a RunConfig or raise ConfigError."""
     if not isinstance(data, dict):
-        raise ConfigError([{"field": "body", "message": "expected a JSON object of settings"}])
+        raise ConfigError([{"field": "body", "message": gettext("expected a JSON object of settings")}])
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,10 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         field = {404: "path", 405: "method", 413: "body"}.get(exc.code or 500, "body")
         message = {
-            404: "not found",
-            405: "method not allowed here",
-            413: f"the request body is larger than {app.config.get('MAX_CONTENT_LENGTH', 0) // 1024} KiB",
+            404: gettext("not found"),
+            405: gettext("method not allowed here"),
+            413: gettext("the request body is larger than %(kib)s KiB",
+                         kib=app.config.get("MAX_CONTENT_LENGTH", 0) // 1024),
         }.get(exc.code or 500, exc.description or exc.name)
         if exc.code == 404 and exc.description and "requested URL" not in exc.description:
             message = exc.description
@@ -53,4 +55,5 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error")
-        return error_response(500, [{"field": "server", "message": "internal error; the server keeps running"}])
+        message = gettext("internal error; the server keeps running")
+        return error_response(500, [{"field": "server", "message": message}])

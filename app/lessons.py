@@ -1,7 +1,9 @@
 """The course's lessons as presets: a base config, a comparison to run, the question to answer.
 
-Pure data (no TF). Texts in zh-TW (the course's language) and English. The page offers
-each lesson as one click: it runs `compare.values` of `compare.field` side by side.
+Pure data (no TF). Texts in zh-TW (the course's language) and English: written here in English
+(the message id) inside `both()`, translated in app/translations/zh_TW (docs/i18n.md), and served in
+both languages so the page can switch without asking again. The page offers each lesson as one click:
+it runs `compare.values` of `compare.field` side by side.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from typing import Any
 
 from app.config import RunConfig, parse_config
 from app.features import FEATURE_NAMES
+from app.i18n import translations
+
+
+def both(msgid: str) -> dict[str, str]:
+    """A lesson text in both languages: {"zh-TW": translation, "en": msgid} (extracted by `make i18n`)."""
+    return {"zh-TW": translations("zh_TW").gettext(msgid), "en": msgid}
+
 
 DAY65 = {
     "dataset": "spiral",
@@ -26,54 +35,37 @@ DAY65 = {
 LESSONS: list[dict[str, Any]] = [
     {
         "id": "day65-ex5-batch-size",
-        "title": {"zh-TW": "Day 65 練習 5：批次大小", "en": "Day 65 ex. 5: batch size"},
-        "text": {
-            "zh-TW": "螺旋雙臂、全部 7 個特徵、1 層 8 個神經元、500 次。比較批次大小 1、10、30：小批次訓練很不穩定，"
-            "但平均結果較好；代價是花更多時間。",
-            "en": "Spiral, all 7 features, one hidden layer of 8, 500 epochs. Compare batch sizes 1, 10 and 30: "
-            "small batches train unstably but end better on average, at a much higher time cost.",
-        },
-        "question": {"zh-TW": "哪個批次大小的測試損失最低？哪個最花時間？",
-                     "en": "Which batch size ends with the lowest test loss? Which one takes longest?"},
+        "title": both("Day 65 ex. 5: batch size"),
+        "text": both("Spiral, all 7 features, one hidden layer of 8, 500 epochs. Compare batch sizes 1, 10 and 30: "
+            "small batches train unstably but end better on average, at a much higher time cost."),
+        "question": both("Which batch size ends with the lowest test loss? Which one takes longest?"),
         "config": {**DAY65},
         "compare": {"field": "batch_size", "values": [1, 10, 30]},
     },
     {
         "id": "day65-ex6-learning-rate",
-        "title": {"zh-TW": "Day 65 練習 6：學習速率", "en": "Day 65 ex. 6: learning rate"},
-        "text": {
-            "zh-TW": "批次大小 10。學習速率小於約 0.3 時，越大越不穩定但結果越好；大於 1 則不穩定到無法收斂。",
-            "en": "Batch size 10. Below about 0.3 a larger rate is less stable but ends better; above 1 training is "
-            "so unstable that it does not converge.",
-        },
-        "question": {"zh-TW": "學習速率從 0.01 到 3，測試損失怎麼變化？",
-                     "en": "How does the test loss change from rate 0.01 to 3?"},
+        "title": both("Day 65 ex. 6: learning rate"),
+        "text": both("Batch size 10. Below about 0.3 a larger rate is less stable but ends better; above 1 training is "
+            "so unstable that it does not converge."),
+        "question": both("How does the test loss change from rate 0.01 to 3?"),
         "config": {**DAY65},
         "compare": {"field": "learning_rate", "values": [0.01, 0.03, 0.1, 0.3, 1, 3]},
     },
     {
         "id": "day65-ex7-activation",
-        "title": {"zh-TW": "Day 65 練習 7：啟動函數", "en": "Day 65 ex. 7: activation"},
-        "text": {
-            "zh-TW": "批次大小 10、學習速率 1 的極端設定：tanh 無法收斂、ReLU 很快陷入不好的狀態，sigmoid 仍能收斂到不錯的結果。",
-            "en": "Batch 10, learning rate 1, an extreme setting: tanh fails to converge, ReLU quickly settles in a "
-            "bad state, sigmoid still converges to a decent result.",
-        },
-        "question": {"zh-TW": "哪個啟動函數在學習速率 1 時測試損失最低？",
-                     "en": "Which activation ends with the lowest test loss at learning rate 1?"},
+        "title": both("Day 65 ex. 7: activation"),
+        "text": both("Batch 10, learning rate 1, an extreme setting: tanh fails to converge, ReLU quickly settles in a "
+            "bad state, sigmoid still converges to a decent result."),
+        "question": both("Which activation ends with the lowest test loss at learning rate 1?"),
         "config": {**DAY65, "learning_rate": 1.0},
         "compare": {"field": "activation", "values": ["tanh", "relu", "sigmoid"]},
     },
     {
         "id": "day65-ex8-regularization",
-        "title": {"zh-TW": "Day 65 練習 8：正規化", "en": "Day 65 ex. 8: regularization"},
-        "text": {
-            "zh-TW": "批次大小 10、學習速率 0.3、tanh。小的 L1 / L2 正規化率讓訓練穩定；大的正規化率讓模型無法收斂，L1 更明顯。",
-            "en": "Batch 10, learning rate 0.3, tanh. Small L1 or L2 rates stabilise training; large rates stop "
-            "convergence, L1 more so. The course's best: L2 at 0.001.",
-        },
-        "question": {"zh-TW": "L2 0.001 和 L1 0.03 相比，哪個比較好？為什麼？",
-                     "en": "L2 at 0.001 versus L1 at 0.03: which is better, and why?"},
+        "title": both("Day 65 ex. 8: regularization"),
+        "text": both("Batch 10, learning rate 0.3, tanh. Small L1 or L2 rates stabilise training; large rates stop "
+            "convergence, L1 more so. The course's best: L2 at 0.001."),
+        "question": both("L2 at 0.001 versus L1 at 0.03: which is better, and why?"),
         "config": {**DAY65, "learning_rate": 0.3},
         "compare": {
             "field": "regularization",
@@ -89,27 +81,20 @@ LESSONS: list[dict[str, Any]] = [
     },
     {
         "id": "dropout-overfitting",
-        "title": {"zh-TW": "Day 82：隨機移除（Dropout）對抗過擬合", "en": "Day 82: dropout against overfitting"},
-        "text": {
-            "zh-TW": "少量、有雜訊的資料配上大網路會過擬合：訓練損失一直下降，測試損失卻上升。在隱藏層後加上 Dropout(0.2–0.5)。",
-            "en": "A big net on a few noisy points overfits: the training loss keeps falling while the test loss "
-            "rises. Add Dropout (0.2–0.5) after the hidden layers.",
-        },
-        "question": {"zh-TW": "加上 Dropout 後，訓練與測試損失的差距有什麼變化？",
-                     "en": "With dropout, what happens to the gap between training and test loss?"},
+        "title": both("Day 82: dropout against overfitting"),
+        "text": both("A big net on a few noisy points overfits: the training loss keeps falling while the test loss "
+            "rises. Add Dropout (0.2–0.5) after the hidden layers."),
+        "question": both("With dropout, what happens to the gap between training and test loss?"),
         "config": {"dataset": "xor", "noise": 40, "n_samples": 100, "hidden_layers": [32, 32], "activation": "relu",
                    "optimizer": "adam", "learning_rate": 0.01, "epochs": 400, "batch_size": 10},
         "compare": {"field": "dropout", "values": [0, 0.3, 0.5]},
     },
     {
         "id": "l2-overfitting",
-        "title": {"zh-TW": "Day 81：L2 正規化對抗過擬合", "en": "Day 81: L2 against overfitting"},
-        "text": {
-            "zh-TW": "同一個過擬合的設定，改用 kernel_regularizer=l2(λ)：權重被拉向 0，邊界變得平滑。",
-            "en": "The same overfitting setting with kernel_regularizer=l2(λ): weights are pulled towards 0 and the "
-            "boundary smooths out.",
-        },
-        "question": {"zh-TW": "λ 太大會發生什麼事？", "en": "What happens when λ is too large?"},
+        "title": both("Day 81: L2 against overfitting"),
+        "text": both("The same overfitting setting with kernel_regularizer=l2(λ): weights are pulled towards 0 and the "
+            "boundary smooths out."),
+        "question": both("What happens when λ is too large?"),
         "config": {"dataset": "xor", "noise": 40, "n_samples": 100, "hidden_layers": [32, 32], "activation": "relu",
                    "optimizer": "adam", "learning_rate": 0.01, "epochs": 400, "batch_size": 10,
                    "regularization": "l2"},
@@ -117,14 +102,10 @@ LESSONS: list[dict[str, Any]] = [
     },
     {
         "id": "early-stopping",
-        "title": {"zh-TW": "訓練技巧：提前停止（EarlyStopping）", "en": "Training skills: early stopping"},
-        "text": {
-            "zh-TW": "監看 val_loss，patience 次沒有進步就停止，並還原最佳權重：省下時間，也避開過擬合。",
-            "en": "Watch val_loss; stop after `patience` epochs without improvement and restore the best weights: "
-            "it saves time and avoids overfitting.",
-        },
-        "question": {"zh-TW": "在第幾個 epoch 停下來？還原的是哪一個 epoch 的權重？",
-                     "en": "At which epoch did it stop, and which epoch's weights were restored?"},
+        "title": both("Training skills: early stopping"),
+        "text": both("Watch val_loss; stop after `patience` epochs without improvement and restore the best weights: "
+            "it saves time and avoids overfitting."),
+        "question": both("At which epoch did it stop, and which epoch's weights were restored?"),
         "config": {"dataset": "xor", "noise": 40, "n_samples": 100, "hidden_layers": [32, 32], "activation": "relu",
                    "optimizer": "adam", "learning_rate": 0.01, "epochs": 1000, "batch_size": 10,
                    "early_stopping": {"monitor": "val_loss", "patience": 30, "restore_best_weights": True}},
@@ -133,13 +114,10 @@ LESSONS: list[dict[str, Any]] = [
     },
     {
         "id": "lr-decay",
-        "title": {"zh-TW": "訓練技巧：學習速率衰減", "en": "Training skills: learning-rate decay"},
-        "text": {
-            "zh-TW": "學習速率 3 太大，無法收斂。用 LearningRateScheduler 讓它隨 epoch 衰減，或用 ReduceLROnPlateau 在停滯時降低。",
-            "en": "A learning rate of 3 is too high to converge. Let a LearningRateScheduler decay it by epoch, or "
-            "ReduceLROnPlateau lower it when the loss stalls.",
-        },
-        "question": {"zh-TW": "哪一種衰減方式救回了訓練？", "en": "Which decay rescues training?"},
+        "title": both("Training skills: learning-rate decay"),
+        "text": both("A learning rate of 3 is too high to converge. Let a LearningRateScheduler decay it by epoch, or "
+            "ReduceLROnPlateau lower it when the loss stalls."),
+        "question": both("Which decay rescues training?"),
         "config": {**DAY65, "learning_rate": 3.0},
         "compare": {
             "field": "lr_schedule",
@@ -150,13 +128,10 @@ LESSONS: list[dict[str, Any]] = [
     },
     {
         "id": "batch-norm",
-        "title": {"zh-TW": "訓練技巧：批次正規化（BatchNormalization）", "en": "Training skills: batch normalization"},
-        "text": {
-            "zh-TW": "深一點的網路（4 層 8 個 sigmoid）訓練很慢；在每層加上 BatchNormalization 讓每層輸入保持穩定分佈。",
-            "en": "A deeper net (4 layers of 8 sigmoid) trains slowly; BatchNormalization in every layer keeps each "
-            "layer's inputs well scaled.",
-        },
-        "question": {"zh-TW": "加上批次正規化後，損失下降得更快嗎？", "en": "Does the loss fall faster with batch norm?"},
+        "title": both("Training skills: batch normalization"),
+        "text": both("A deeper net (4 layers of 8 sigmoid) trains slowly; BatchNormalization in every layer keeps each "
+            "layer's inputs well scaled."),
+        "question": both("Does the loss fall faster with batch norm?"),
         "config": {"dataset": "circle", "hidden_layers": [8, 8, 8, 8], "activation": "sigmoid", "epochs": 300,
                    "learning_rate": 0.1},
         "compare": {"field": "batch_norm", "values": [False, True]},

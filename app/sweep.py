@@ -10,6 +10,7 @@ import math
 import statistics
 from typing import Any, Literal
 
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.stats import loguniform, uniform
 from sklearn.model_selection import ParameterGrid, ParameterSampler
@@ -47,13 +48,14 @@ class SweepSpec(BaseModel):
     def _known(cls, params: dict[str, Any]) -> dict[str, Any]:
         for name, values in params.items():
             if name not in SWEEPABLE:
-                raise ValueError(f"'{name}' cannot be swept; choose from {', '.join(SWEEPABLE)}")
+                raise ValueError(gettext("'%(name)s' cannot be swept; choose from %(choices)s", name=name,
+                                         choices=", ".join(SWEEPABLE)))
             if isinstance(values, list) and not 1 <= len(values) <= 12:
-                raise ValueError(f"'{name}': give 1 to 12 values")
+                raise ValueError(gettext("'%(name)s': give 1 to 12 values", name=name))
             if isinstance(values, Range) and not values.low < values.high:
-                raise ValueError(f"'{name}': low must be below high")
+                raise ValueError(gettext("'%(name)s': low must be below high", name=name))
             if isinstance(values, Range) and values.log and values.low <= 0:
-                raise ValueError(f"'{name}': a log range needs low > 0")
+                raise ValueError(gettext("'%(name)s': a log range needs low > 0", name=name))
         return params
 
 
@@ -69,7 +71,8 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The parameter points: every combination (grid) or n_trials draws (random)."""
     if spec.mode == "grid":
         if any(isinstance(v, Range) for v in spec.params.values()):
-            raise ConfigError([{"field": "params", "message": "grid search needs lists of values, not ranges"}])
+            message = gettext("grid search needs lists of values, not ranges")
+            raise ConfigError([{"field": "params", "message": message}])
         return list(ParameterGrid({k: list(v) for k, v in spec.params.items()}))
     space = {k: _distribution(v) for k, v in spec.params.items()}
     drawn = list(ParameterSampler(space, n_iter=spec.n_trials, random_state=spec.seed))
@@ -80,8 +83,9 @@ def expand(spec: SweepSpec) -> list[tuple[int, dict[str, Any], RunConfig]]:
     """(point index, point, config) for every run, validated; ConfigError names the failing point."""
     plan = points(spec)
     if len(plan) * spec.repeats > MAX_RUNS:
-        raise ConfigError([{"field": "params", "message": f"{len(plan)} points × {spec.repeats} repeats is more "
-                                                         f"than {MAX_RUNS} runs; use fewer values or repeats"}])
+        message = gettext("%(points)s points × %(repeats)s repeats is more than %(max)s runs; use fewer values or "
+                          "repeats", points=len(plan), repeats=spec.repeats, max=MAX_RUNS)
+        raise ConfigError([{"field": "params", "message": message}])
     base_seed = int(spec.base.get("seed", 0))
     runs = []
     for index, point in enumerate(plan):

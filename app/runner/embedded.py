@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
+from flask_babel import gettext
+
 from app.config import RunConfig
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
 from app.runner.pool import WorkerHandle
@@ -57,14 +59,12 @@ class EmbeddedRunner(Supervision, Runner):
         s = self.settings
         with self._lock:
             if self._closing:
-                raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
+                raise RunFull(s.retry_after, gettext("The server is restarting; try again in a few seconds."))
             worker = None if self._queue else self._pick()
             if worker is None and len(self._queue) >= s.queue_size:
-                raise RunFull(
-                    s.retry_after,
-                    f"All {s.workers * s.runs_per_worker} training slots are busy and the queue is full; "
-                    f"try again in {s.retry_after} s.",
-                )
+                raise RunFull(s.retry_after, gettext(
+                    "All %(slots)s training slots are busy and the queue is full; try again in %(seconds)s s.",
+                    slots=s.workers * s.runs_per_worker, seconds=s.retry_after))
             record = RunRecord(secrets.token_urlsafe(9), config, s.event_buffer, weights)
             self._runs[record.id] = record
             if worker is not None:

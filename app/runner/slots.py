@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from app import stream_text
+
 log = logging.getLogger("kp.worker")
 BACKLOG = 0.25  # seconds of missed epochs a paced run may catch up in a burst
 Emit = Callable[[str, str, str, dict[str, Any]], None]  # run id, event name, JSON text, meta for the web
@@ -38,12 +40,9 @@ def _finite(value: Any) -> Any:
 
 def diverged_message(epoch: int, learning_rate: float, exploded: bool = False) -> str:
     """What a learner reads when the loss blows up (NaN) or explodes (worse than guessing, and staying there)."""
-    what = ("the training loss stayed far above that of always guessing the average, epoch after epoch"
-            if exploded else "the loss became NaN or infinite")
-    return (
-        f"Training diverged at epoch {epoch}: {what}. "
-        f"Try a smaller learning rate (this run used {learning_rate:g}) and press play again."
-    )
+    data = {"reason": "diverged", "cause": "exploded" if exploded else "nan", "epoch": epoch,
+            "learning_rate": learning_rate}
+    return stream_text.message(data) or ""
 
 
 class ActiveRun:
@@ -174,16 +173,15 @@ class ActiveRun:
         exploded = getattr(getattr(self.trainer, "explosion", None), "exploded", False)
         message = diverged_message(self.trainer.epoch, lr, exploded)
         self.emit("error", {"reason": "diverged", "cause": "exploded" if exploded else "nan", "message": message,
-                           "epoch": self.trainer.epoch})
+                            "epoch": self.trainer.epoch, "learning_rate": float(lr)})
         self._end()
         return cost
 
     def fail(self, exc: BaseException) -> None:
         """An unexpected exception: this run ends with an error; the worker serves the others on."""
         self.ended = True
-        message = f"The run failed on the server ({type(exc).__name__}: {exc}). Start it again; if it fails " \
-                  "again, change a setting and tell the course team."
-        self.emit("error", {"reason": "internal", "message": message, "epoch": self.trainer.epoch})
+        data = {"reason": "internal", "detail": f"{type(exc).__name__}: {exc}", "epoch": self.trainer.epoch}
+        self.emit("error", {**data, "message": stream_text.message(data)})
         # The compiled model may be broken: it is not given back to the cache.
 
     def _end(self) -> None:

@@ -12,6 +12,7 @@ import time
 from multiprocessing.connection import wait as wait_pipes
 from typing import Any
 
+from app import stream_text
 from app.runner.base import TERMINAL_EVENTS
 from app.runner.pool import WorkerHandle
 
@@ -19,9 +20,7 @@ log = logging.getLogger("app.runner.embedded")
 MONITOR_EVERY = 0.2
 TRIM_AFTER = 30.0  # seconds after its end, a run keeps only its last events
 RESPAWN_BACKOFF = 5.0  # seconds before replacing a worker that died before it was warm
-WORKER_DIED = (
-    "The training process running this run stopped unexpectedly; it has been replaced. Press play to start again."
-)
+WORKER_DIED = stream_text.message({"reason": "worker_died"})
 STOPPED = {"epochs": 0, "reason": "stopped", "train_loss": None, "test_loss": None, "train_accuracy": None,
            "test_accuracy": None, "elapsed": 0.0}
 

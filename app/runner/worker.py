@@ -15,6 +15,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app import stream_text
 from app.config import RunConfig
 from app.runner.slots import ActiveRun, dumps
 from app.spec import decode_weights
@@ -198,8 +199,8 @@ class Worker:
             if trainer is not None:
                 trainer.close()  # the weights did not fit; the compiled model is fine
             log.exception("run %s could not start", run_id)
-            message = f"The run could not start on the server ({type(exc).__name__}: {exc})."
-            self.emit(run_id, "error", dumps({"reason": "internal", "message": message}), {})
+            data = {"reason": "internal", "stage": "start", "detail": f"{type(exc).__name__}: {exc}"}
+            self.emit(run_id, "error", dumps({**data, "message": stream_text.message(data)}), {})
             return
         paused = bool(opts.get("paused"))
         run = ActiveRun(run_id, trainer, self.emit, self.budget, paused=paused, steps=int(opts.get("steps", 0)))

@@ -1,5 +1,7 @@
 // The HTTP API of docs/api.md, with its one error shape turned into readable text.
 
+import { t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, errors, retryAfter = null) {
     super(describe(errors, status));
@@ -9,23 +11,27 @@ export class ApiError extends Error {
   }
 }
 
+const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown
 const FIELD_NAMES = {
-  learning_rate: "Learning rate", batch_size: "Batch size", noise: "Noise", train_ratio: "Ratio of training data",
-  hidden_layers: "Hidden layers", features: "Features", dataset: "Dataset", regularization_rate: "Regularization rate",
-  regularization: "Regularization", activation: "Activation", epochs: "Epochs", pace: "Speed", seed: "Seed",
-  problem: "Problem type", grid_resolution: "Boundary grid", mode: "Maths", body: "Request",
-  target_loss: "Stop at test loss", layer: "Layer", source: "From neuron", target: "To neuron", node: "Neuron",
+  learning_rate: N_("Learning rate"), batch_size: N_("Batch size"), noise: N_("Noise"),
+  train_ratio: N_("Ratio of training data"), hidden_layers: N_("Hidden layers"), features: N_("Features"),
+  dataset: N_("Dataset"), regularization_rate: N_("Regularization rate"), regularization: N_("Regularization"),
+  activation: N_("Activation"), epochs: N_("Epochs"), pace: N_("Speed"), seed: N_("Seed"),
+  problem: N_("Problem type"), grid_resolution: N_("Boundary grid"), mode: N_("Maths"), body: N_("Request"),
+  target_loss: N_("Stop at test loss"), layer: N_("Layer"), source: N_("From neuron"), target: N_("To neuron"),
+  node: N_("Neuron"),
 };
 
 /** "Learning rate: Input should be ..." for every {field, message}; field names made human. */
 export function describe(errors, status) {
-  if (!Array.isArray(errors) || errors.length === 0) return `The server answered ${status}.`;
+  if (!Array.isArray(errors) || errors.length === 0) return t("The server answered {status}.", { status });
   return errors
     .map(({ field, message }) => {
       const [head, ...rest] = String(field || "").split(".");
-      const name = FIELD_NAMES[head] || head || "Error";
-      const where = rest.length ? ` (${head === "hidden_layers" ? "layer " + (Number(rest[0]) + 1) : rest.join(".")})` : "";
-      return `${name}${where}: ${message}`;
+      const name = FIELD_NAMES[head] ? t(FIELD_NAMES[head]) : head || t("Error");
+      const layer = () => t("layer {n}", { n: Number(rest[0]) + 1 });
+      const where = rest.length ? ` (${head === "hidden_layers" ? layer() : rest.join(".")})` : "";
+      return t("{name}{where}: {message}", { name, where, message });
     })
     .join("\n");
 }
@@ -40,7 +46,7 @@ async function request(method, url, body) {
   try {
     response = await fetch(url, init);
   } catch (err) {
-    throw new ApiError(0, [{ field: "", message: "Cannot reach the server. Is it running? " + err.message }]);
+    throw new ApiError(0, [{ field: "", message: t("Cannot reach the server. Is it running? {error}", { error: err.message }) }]);
   }
   let data = null;
   try {

@@ -2,6 +2,7 @@
 // the current settings, and reporting every change as a partial settings object.
 
 import { pointColor } from "./colors.js";
+import { formatNumber, t } from "./i18n.js";
 import { classColor } from "./palette.js";
 import {
   ACTIVATIONS, EPOCH_LIMITS, LEARNING_RATES, MODES, PACES, PROBLEMS, REGULARIZATION_RATES, REGULARIZATIONS, RESOLUTIONS,
@@ -9,14 +10,21 @@ import {
 
 const $ = (id) => document.getElementById(id);
 
+// Message ids, marked for extraction with N_ and translated with t() when shown.
+const N_ = (msgid) => msgid;
 const OPTION_LABELS = {
-  activation: { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" },
-  regularization: { none: "None", l1: "L1", l2: "L2" },
-  problem: { classification: "Classification", regression: "Regression" },
-  pace: { 60: "TF pace (60/s)", 240: "Faster (240/s)", max: "Max" },
-  mode: { keras: "Keras", classic: "TF classic" },
+  activation: { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: N_("Linear") },
+  regularization: { none: N_("None"), l1: "L1", l2: "L2" },
+  problem: { classification: N_("Classification"), regression: N_("Regression") },
+  pace: { 60: N_("TF pace (60/s)"), 240: N_("Faster (240/s)"), max: N_("Max") },
+  mode: { keras: "Keras", classic: N_("TF classic") },
   grid_resolution: { 50: "50 × 50", 100: "100 × 100" },
 };
+// The server's dataset titles (app/datasets.py), translated on the page.
+export const DATASET_TITLES = [
+  N_("Circle"), N_("Exclusive or"), N_("Gaussian"), N_("Spiral"), N_("Moons"), N_("Blobs (3–5 classes)"),
+  N_("Spiral arms (3–5 classes)"), N_("Plane"), N_("Multi Gaussian"),
+];
 const OPTIONS = {
   learning_rate: LEARNING_RATES, activation: ACTIVATIONS, regularization: REGULARIZATIONS,
   regularization_rate: REGULARIZATION_RATES, problem: PROBLEMS, pace: PACES, mode: MODES,
@@ -24,13 +32,14 @@ const OPTIONS = {
 };
 const SLIDERS = { train_ratio: (v) => `${v}%`, noise: (v) => `${v}`, batch_size: (v) => `${v}` };
 
-/** Zero-padded, comma-grouped epoch as TF Playground shows it: 000,123. */
+/** Zero-padded, grouped epoch as TF Playground shows it (000,123), grouped per the page's locale. */
 export function formatEpoch(n) {
-  const digits = String(Math.max(0, Math.floor(n))).padStart(6, "0");
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return formatNumber(Math.max(0, Math.floor(n)), { minimumIntegerDigits: 6 });
 }
 
-const fmt = (v, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits));
+const fmt = (v, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—"
+  : formatNumber(v, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }));
+const percent = (v) => (v == null ? "—" : formatNumber(v, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }));
 
 function parseValue(setting, raw) {
   if (setting === "pace") return raw === "max" ? "max" : Number(raw);
@@ -40,8 +49,8 @@ function parseValue(setting, raw) {
 
 function labelOf(setting, v) {
   const named = OPTION_LABELS[setting]?.[v];
-  if (named) return named;
-  return setting === "epochs" ? Number(v).toLocaleString("en-US") : String(v);
+  if (named) return t(named);
+  return setting === "epochs" ? formatNumber(Number(v)) : String(v);
 }
 
 export class Controls {
@@ -90,12 +99,25 @@ export class Controls {
       box.checked = Boolean(s[box.dataset.setting]);
     }
     const n = s.hidden_layers.length;
-    $("layer-count").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
+    $("layer-count").textContent = n === 1 ? t("1 hidden layer") : t("{n} hidden layers", { n });
     $("add-layer").disabled = n >= limits.layers;
     $("remove-layer").disabled = n <= 0;
     $("regularization-rate").disabled = s.regularization === "none";
     document.querySelectorAll(".accuracy").forEach((e) => (e.hidden = s.problem !== "classification"));
     this._showDatasets(s);
+  }
+
+  /** Every label this module composes, again in the page's (new) language. */
+  relabel(s, limits) {
+    for (const setting of Object.keys(OPTIONS)) {
+      for (const option of document.querySelector(`select[data-setting="${setting}"]`).options) {
+        option.text = labelOf(setting, option.value);
+      }
+    }
+    const box = $("datasets");
+    delete box.dataset.key; // rebuilt with translated captions (thumbnails are cached)
+    this.setPlaying(this.playing);
+    this.show(s, limits);
   }
 
   /** The datasets of /api/config; thumbnails are drawn from their real generator points. */
@@ -125,15 +147,16 @@ export class Controls {
     button.type = "button";
     button.className = "dataset";
     button.dataset.dataset = d.name;
-    button.title = d.title;
-    button.setAttribute("aria-label", `Dataset: ${d.title}`);
+    const title = t(d.title);
+    button.title = title;
+    button.setAttribute("aria-label", t("Dataset: {title}", { title }));
     const canvas = document.createElement("canvas");
     canvas.width = canvas.height = 100;
     canvas.setAttribute("aria-hidden", "true");
     button.append(canvas);
     const caption = document.createElement("span");
     caption.className = "dataset-name";
-    caption.textContent = d.title.replace(/\s*\(.*\)$/, "");
+    caption.textContent = title.replace(/\s*[(（].*[)）]$/, "");
     button.append(caption);
     button.addEventListener("click", () => this.handlers.change({ dataset: d.name }));
     const draw = (points) => drawThumb(canvas, points, d.problem);
@@ -148,9 +171,10 @@ export class Controls {
   }
 
   setPlaying(playing) {
+    this.playing = playing;
     const b = $("play-pause-button");
     b.classList.toggle("playing", playing);
-    b.setAttribute("aria-label", playing ? "Pause training" : "Run training");
+    b.setAttribute("aria-label", playing ? t("Pause training") : t("Run training"));
     b.setAttribute("aria-pressed", String(playing));
   }
 
@@ -161,8 +185,8 @@ export class Controls {
   setMetrics(f) {
     $("test-loss").textContent = fmt(f?.test_loss);
     $("train-loss").textContent = fmt(f?.train_loss);
-    $("test-accuracy").textContent = f?.test_accuracy == null ? "—" : `${(f.test_accuracy * 100).toFixed(1)}%`;
-    $("train-accuracy").textContent = f?.train_accuracy == null ? "—" : `${(f.train_accuracy * 100).toFixed(1)}%`;
+    $("test-accuracy").textContent = percent(f?.test_accuracy);
+    $("train-accuracy").textContent = percent(f?.train_accuracy);
   }
 
   /** Learning rate as the server reports it (a schedule may move it). */

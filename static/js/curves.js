@@ -4,6 +4,8 @@
 // costs 10–20 ms (60 ms at 50,000 epochs), so drawing it on each of 25 frames a second would
 // take a third of the main thread or more. Spacing draws by 8× their cost keeps them near 12 %.
 
+import { t } from "./i18n.js";
+
 const FLUSH_MS = 200;
 const COST_FACTOR = 8;
 
@@ -21,9 +23,9 @@ const LAYOUT = {
 
 function traces() {
   return [
-    { type: "scatter", mode: "lines", name: "Training loss", x: [], y: [], line: { color: "#777", width: 1.5 },
+    { type: "scatter", mode: "lines", name: t("Training loss"), x: [], y: [], line: { color: "#777", width: 1.5 },
       hovertemplate: "%{y:.4f}" },
-    { type: "scatter", mode: "lines", name: "Test loss", x: [], y: [], line: { color: "#000", width: 1.5 },
+    { type: "scatter", mode: "lines", name: t("Test loss"), x: [], y: [], line: { color: "#000", width: 1.5 },
       hovertemplate: "%{y:.4f}" },
   ];
 }
@@ -47,6 +49,11 @@ export class Curves {
     this.interval = FLUSH_MS;
     const layout = { ...LAYOUT, width: this.el.clientWidth || 320, height: this.el.clientHeight || 120 };
     return Plotly.react(this.el, traces(), layout, { displayModeBar: false, responsive: false });
+  }
+
+  /** Trace names in the page's (new) language. */
+  relabel() {
+    if (this.el.data) Plotly.restyle(this.el, { name: [t("Training loss"), t("Test loss")] }, [0, 1]);
   }
 
   /** Fit the chart to its box after a window resize. */

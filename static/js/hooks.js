@@ -8,6 +8,7 @@
 //   "done"     {id, ...done}     a run ended normally
 //   "error"    {id, ...error}    a run failed
 //   "reset"    {}                the view was reset (new run, reset button)
+//   "language" {lang}            the page switched language: redraw text you composed (t() now gives the new one)
 
 const bus = new EventTarget();
 

@@ -6,7 +6,8 @@ import { Boundary } from "./boundary.js";
 import { Controls } from "./controls.js";
 import { Curves } from "./curves.js";
 import { decodeGrid } from "./grid.js";
-import { emit } from "./hooks.js";
+import { emit, on } from "./hooks.js";
+import { formatNumber, loadEmbedded, t } from "./i18n.js";
 import { Network } from "./network.js";
 import { PANELS } from "./panels.js";
 import { copySettings, diff, fromHash, LIMITS, N_SAMPLES, randomSeed, runConfig, toHash } from "./state.js";
@@ -24,11 +25,13 @@ const FALLBACK_DATASETS = [
   { name: "multigauss", title: "Multi Gaussian", problem: "regression" },
 ];
 const DONE_MESSAGES = {
-  finished: (d) => `Finished: reached the epoch limit (${d.epochs.toLocaleString("en-US")}). Press ▶ to train again from the start.`,
-  early_stopping: (d) => `Early stopping ended the run at epoch ${d.epochs}.`,
-  target: (d) => `Reached the target loss at epoch ${d.epochs}.`,
-  budget: (d) => `The run used its time budget on the server (epoch ${d.epochs}). Press ▶ to train again.`,
-  stopped: () => "The server stopped this run. Press ▶ to start again.",
+  finished: (d) => t("Finished: reached the epoch limit ({epochs}). Press ▶ to train again from the start.",
+    { epochs: formatNumber(d.epochs) }),
+  early_stopping: (d) => t("Early stopping ended the run at epoch {epoch}.", { epoch: formatNumber(d.epochs) }),
+  target: (d) => t("Reached the target loss at epoch {epoch}.", { epoch: formatNumber(d.epochs) }),
+  budget: (d) => t("The run used its time budget on the server (epoch {epoch}). Press ▶ to train again.",
+    { epoch: formatNumber(d.epochs) }),
+  stopped: () => t("The server stopped this run. Press ▶ to start again."),
 };
 
 const app = {
@@ -124,7 +127,7 @@ function loadPoints() {
       boundary.setPoints(data, s.problem);
       draw({ boundary: true });
     })
-    .catch((err) => token === pointsToken && showError(`Could not load the dataset: ${err.message}`));
+    .catch((err) => token === pointsToken && showError(t("Could not load the dataset: {error}", { error: err.message })));
 }
 
 // ---------------------------------------------------------------- the run
@@ -141,7 +144,7 @@ function active(run) {
 async function startRun({ step = false } = {}) {
   const token = ++runToken;
   const run = (app.run = { id: null, stream: null, token, state: "starting", step });
-  setStatus("Starting a run…");
+  setStatus(t("Starting a run…"));
   const config = runConfig(app.settings);
   const fork = nextCreate;
   nextCreate = null;
@@ -154,7 +157,7 @@ async function startRun({ step = false } = {}) {
     app.run = null;
     if (err.status === 429 && app.playing) {
       const wait = Math.min(Math.max(err.retryAfter || 2, 1), 30);
-      setStatus(`The server is busy: every trainer is taken. Trying again in ${wait} s…`);
+      setStatus(t("The server is busy: every trainer is taken. Trying again in {seconds} s…", { seconds: wait }));
       setTimeout(() => {
         if (token !== runToken || !app.playing || app.run) return;
         nextCreate = fork; // a fork retried stays a fork
@@ -164,7 +167,7 @@ async function startRun({ step = false } = {}) {
     }
     setStatus(null);
     setPlaying(false);
-    showError(err.status === 400 ? `The server rejected these settings.\n${err.message}` : err.message);
+    showError(err.status === 400 ? `${t("The server rejected these settings.")}\n${err.message}` : err.message);
     return;
   }
   if (token !== runToken) {
@@ -198,7 +201,7 @@ function streamHandlers(run) {
   return {
     queued: mine((d) => {
       run.state = "queued";
-      setStatus(`Waiting for a free trainer: you are number ${d.position} in the queue.`);
+      setStatus(t("Waiting for a free trainer: you are number {position} in the queue.", { position: d.position }));
     }),
     started: mine(() => {
       if (run.state === "queued" || run.state === "starting") run.state = "running";
@@ -216,17 +219,16 @@ function streamHandlers(run) {
       run.state = "done";
       emit("done", { id: run.id, ...d });
       setPlaying(false);
-      setStatus(DONE_MESSAGES[d.reason]?.(d) ?? `The run ended (${d.reason}).`);
+      setStatus(DONE_MESSAGES[d.reason]?.(d) ?? t("The run ended ({reason}).", { reason: d.reason }));
     }),
     error: mine((d) => {
       run.state = "error";
       emit("error", { id: run.id, ...d });
       setPlaying(false);
       setStatus(null);
-      const hint = d.reason === "diverged" && !/learning rate/i.test(d.message || "")
-        ? " Try a smaller learning rate, then press ▶." : "";
-      showError(`${d.message || "The run failed on the server."}${hint}`);
-      if (d.reason === "diverged") showHint("Training diverged");
+      const hint = d.reason === "diverged" && !d.learning_rate ? ` ${t("Try a smaller learning rate, then press ▶.")}` : "";
+      showError(`${d.message || t("The run failed on the server.")}${hint}`);
+      if (d.reason === "diverged") showHint(t("Training diverged"));
     }),
     connection: mine((text) => setStatus(text)),
     gone: mine((text) => {
@@ -324,7 +326,7 @@ function resetView() {
   curves.reset();
   boundary.setGrid(null);
   network.clear();
-  showHint("Press ▶ to train");
+  showHint(t("Press ▶ to train"));
   draw({ boundary: true });
   emit("reset", {});
 }
@@ -412,6 +414,7 @@ function isTyping(target) {
 }
 
 function init() {
+  loadEmbedded(); // the page's catalogue, before anything is drawn
   app.settings = fromHash(location.hash);
   controls = new Controls({
     change, play: () => (app.playing ? pause() : play()), step, reset,
@@ -427,7 +430,7 @@ function init() {
     toggleFeature: (id) => {
       const on = app.settings.features.includes(id);
       const features = on ? app.settings.features.filter((f) => f !== id) : [...app.settings.features, id];
-      if (features.length === 0) return showError("Keep at least one input feature.");
+      if (features.length === 0) return showError(t("Keep at least one input feature."));
       change({ features });
     },
     addNeuron: (l) => change({ hidden_layers: app.settings.hidden_layers.map((n, i) => (i === l ? Math.min(n + 1, LIMITS.neurons) : n)) }),
@@ -445,7 +448,7 @@ function init() {
   loadPoints();
   api.config()
     .then((config) => (app.datasets = datasetList(config)))
-    .catch((err) => showError(`Could not read the server's settings (${err.message}); using the built-in list.`))
+    .catch((err) => showError(t("Could not read the server's settings ({error}); using the built-in list.", { error: err.message })))
     .finally(() => controls.setDatasets(app.datasets, thumbPoints, app.settings));
 
   $("error-dismiss").addEventListener("click", () => showError(null));
@@ -456,6 +459,13 @@ function init() {
     }
   });
   window.addEventListener("hashchange", () => apply(fromHash(location.hash)));
+  on("language", () => { // text composed here, in the new language; the run goes on
+    controls.relabel(app.settings, LIMITS);
+    curves.relabel();
+    network.build(app.settings);
+    draw({ boundary: true, output: true });
+    if (!app.shown) showHint(t("Press ▶ to train"));
+  });
   window.addEventListener("pagehide", () => app.run?.id && active(app.run) && api.stopBeacon(app.run.id));
   window.addEventListener("resize", () => {
     curves.resize();
@@ -489,13 +499,14 @@ function init() {
       initPanel(page);
     } catch (err) {
       console.error(err);
-      showError(`A panel of the page could not start: ${err.message}`);
+      showError(t("A panel of the page could not start: {error}", { error: err.message }));
     }
   }
 }
 
 if (typeof Plotly === "undefined") {
-  showError("The chart library (plotly.min.js) did not load. Reload the page.");
+  loadEmbedded();
+  showError(t("The chart library (plotly.min.js) did not load. Reload the page."));
 } else {
   init();
 }

@@ -5,6 +5,7 @@
 
 import { weightColor } from "./colors.js";
 import { decodeGrid, featureGrid, paintGrid } from "./grid.js";
+import { formatNumber, t } from "./i18n.js";
 import { FEATURES, LIMITS } from "./state.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -110,9 +111,9 @@ export class Network {
 
     this._buildInputs(settings, rowY, xIn);
     this._buildHidden(shape, colX, rowY);
-    this.outputCanvas = this._node("div", output, "node output", "Output of the network", { kind: "output" })
+    this.outputCanvas = this._node("div", output, "node output", t("Output of the network"), { kind: "output" })
       .querySelector("canvas");
-    el("span", { class: "node-caption", text: "Output" }, this.outputCanvas.parentNode);
+    el("span", { class: "node-caption", text: t("Output") }, this.outputCanvas.parentNode);
 
     this.card = el("div", { class: "hovercard", role: "tooltip", hidden: "" }, this.container);
     svg.addEventListener("pointerover", (e) => this._showCard(e));
@@ -144,12 +145,13 @@ export class Network {
     FEATURES.forEach((f, i) => {
       const on = settings.features.includes(f.id);
       const node = this._node("button", { x: xIn, y: rowY(i) }, `node input${on ? " active" : ""}`,
-        `Feature ${f.label}`, { kind: "input", id: f.id });
+        t("Feature {name}", { name: f.label }), { kind: "input", id: f.id });
       node.type = "button";
       node.dataset.feature = f.id;
       node.dataset.focusKey = `feature-${f.id}`;
       node.setAttribute("aria-pressed", String(on));
-      node.title = `${f.label}: click to ${on ? "remove" : "use"} this input`;
+      node.title = on ? t("{name}: click to remove this input", { name: f.label })
+        : t("{name}: click to use this input", { name: f.label });
       paintGrid(node.querySelector("canvas"), this.featureGrids[f.id], FEATURE_RES);
       el("span", { class: "node-label", text: f.label }, node);
       node.addEventListener("click", () => this.handlers.toggleFeature(f.id));
@@ -160,9 +162,9 @@ export class Network {
     this.hiddenCanvases = shape.map(() => []);
     shape.forEach((n, l) => {
       const head = el("div", { class: "layer-head", style: `left:${colX(l)}px` }, this.container);
-      const add = el("button", { type: "button", class: "mini", "aria-label": `Add a neuron to layer ${l + 1}`,
+      const add = el("button", { type: "button", class: "mini", "aria-label": t("Add a neuron to layer {n}", { n: l + 1 }),
         text: "+" }, head);
-      const remove = el("button", { type: "button", class: "mini", "aria-label": `Remove a neuron from layer ${l + 1}`,
+      const remove = el("button", { type: "button", class: "mini", "aria-label": t("Remove a neuron from layer {n}", { n: l + 1 }),
         text: "−" }, head);
       add.dataset.focusKey = `add-${l}`;
       remove.dataset.focusKey = `remove-${l}`;
@@ -170,10 +172,10 @@ export class Network {
       remove.disabled = n <= 1;
       add.addEventListener("click", () => this.handlers.addNeuron(l));
       remove.addEventListener("click", () => this.handlers.removeNeuron(l));
-      el("div", { class: "layer-count", text: `${n} neuron${n === 1 ? "" : "s"}` }, head);
+      el("div", { class: "layer-count", text: n === 1 ? t("1 neuron") : t("{n} neurons", { n }) }, head);
       for (let k = 0; k < n; k++) {
         const node = this._node("div", { x: colX(l), y: rowY(k) }, "node hidden",
-          `Layer ${l + 1}, neuron ${k + 1}`, { kind: "hidden", layer: l, index: k });
+          t("Layer {layer}, neuron {neuron}", { layer: l + 1, neuron: k + 1 }), { kind: "hidden", layer: l, index: k });
         node.dataset.layer = l;
         node.dataset.index = k;
         this.hiddenCanvases[l].push(node.querySelector("canvas"));
@@ -240,15 +242,17 @@ export class Network {
   }
 
   _showCard(event) {
-    const t = event.target;
-    if (!this.weights || !(t.classList.contains("link-hit") || t.classList.contains("bias"))) return;
-    const l = Number(t.dataset.l);
-    const k = Number(t.dataset.k);
+    const target = event.target;
+    const isBias = target.classList.contains("bias");
+    if (!this.weights || !(target.classList.contains("link-hit") || isBias)) return;
+    const l = Number(target.dataset.l);
+    const k = Number(target.dataset.k);
     const layer = this.weights[l];
     if (!layer) return;
-    const value = t.classList.contains("bias") ? layer.bias[k] : layer.kernel[Number(t.dataset.i)]?.[k];
+    const value = isBias ? layer.bias[k] : layer.kernel[Number(target.dataset.i)]?.[k];
     if (value === undefined) return;
-    this.card.textContent = `${t.classList.contains("bias") ? "Bias" : "Weight"} is ${Number(value).toPrecision(2)}`;
+    const shown = formatNumber(Number(value), { maximumSignificantDigits: 2 });
+    this.card.textContent = isBias ? t("Bias is {value}", { value: shown }) : t("Weight is {value}", { value: shown });
     const box = this.container.getBoundingClientRect();
     this.card.style.left = `${event.clientX - box.left + 12}px`;
     this.card.style.top = `${event.clientY - box.top + 12}px`;

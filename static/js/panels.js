@@ -9,6 +9,7 @@
 import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
 import { init as confusion } from "./confusion.js";
+import { init as language } from "./language.js";
 import { init as multiclass } from "./multiclass.js";
 import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
@@ -28,4 +29,5 @@ export const PANELS = [
   confusion,
   multiclass,
   upload,
+  language,
 ];

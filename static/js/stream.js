@@ -1,6 +1,8 @@
 // One run's event stream (docs/api.md "Event stream"): EventSource with the browser's own
 // reconnect (Last-Event-ID), turned into callbacks and readable connection messages.
 
+import { t } from "./i18n.js";
+
 const EVENTS = ["queued", "started", "frame", "state", "done", "error"];
 
 export class RunStream {
@@ -43,11 +45,11 @@ export class RunStream {
     if (this.closed) return;
     if (this.source.readyState === EventSource.CONNECTING) {
       this.lost = true;
-      this.on.connection?.("Connection to the server lost — reconnecting…");
+      this.on.connection?.(t("Connection to the server lost — reconnecting…"));
     } else {
       // CLOSED: the server refused the stream (run unknown after a restart, or an HTTP error).
       this.close();
-      this.on.gone?.("The connection to this run was closed by the server. Press play to start a new run.");
+      this.on.gone?.(t("The connection to this run was closed by the server. Press play to start a new run."));
     }
   }
 
