@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps
+.PHONY: run test bench lint docs clean deps dev-deps system-deps docker-test
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: deps
 test: dev-deps system-deps
 	$(VENV)/bin/ruff check app tests bench scripts
 	$(PY) -m pytest
+	@if [ "$$CI" = "true" ]; then $(MAKE) docker-test; fi
+
+## Build the Docker image and run it and the compose stack for real (Docker installed and started when missing).
+docker-test: dev-deps
+	$(PY) scripts/docker_test.py
 
 ## Benchmarks: figures printed and written as JSON under bench/results/.
 bench: dev-deps system-deps

@@ -44,12 +44,12 @@ class Created:
 
     containers: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
-    compose: list[list[str]] = field(default_factory=list)
+    compose: list[tuple[list[str], dict]] = field(default_factory=list)  # (command, environment)
     daemon: subprocess.Popen | None = None
 
     def cleanup(self) -> None:
-        for command in self.compose:
-            run(*command, "down", "-v", "--remove-orphans", check=False, timeout=300)
+        for command, env in self.compose:
+            run(*command, "down", "-v", "--remove-orphans", check=False, timeout=300, env=env)
         for name in self.containers:
             docker("rm", "-f", "-v", name, check=False, timeout=120)
         for image in reversed(self.images):
