@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps docker-test
+.PHONY: run test bench lint docs clean deps dev-deps system-deps
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,7 @@ test: dev-deps system-deps
 	@if [ "$$CI" = "true" ]; then $(MAKE) docker-test; fi
 
 ## Build the Docker image and run it and the compose stack for real (Docker installed and started when missing).
+.PHONY: docker-test
 docker-test: dev-deps
 	$(PY) scripts/docker_test.py
 
