@@ -81,6 +81,17 @@ def wait_healthy(container: str, timeout: float = 300) -> float:
     return time.monotonic() - start
 
 
+def wait_ready(url: str, timeout: float = 300) -> None:
+    """Until /healthz says a training worker is ready (both backends report `state: ok` then)."""
+    def ready() -> bool:
+        try:
+            return requests.get(url + "/healthz", timeout=10).json().get("state") == "ok"
+        except (requests.RequestException, ValueError):
+            return False
+
+    wait_until(ready, timeout, "a ready training worker", 2)
+
+
 def start_run(url: str, settings: dict) -> dict:
     response = requests.post(url + "/api/runs", json=settings, timeout=30)
     assert response.status_code == 201, f"POST /api/runs: {response.status_code} {response.text}"
@@ -115,13 +126,14 @@ def check_single_container(created: Created, figures: dict) -> None:
     figures["healthy_after_s"] = round(wait_healthy(name), 1)
     log(f"container healthy after {figures['healthy_after_s']} s; training one run through the API")
     url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
     done = run_to_done(url)
     figures["first_run_s"] = done["seconds"]
     uids = process_uids(name)
     assert uids == {APP_UID}, f"processes run as uids {uids}, expected only {APP_UID}"
     assert len(requests.get(url + "/healthz", timeout=10).json()["workers"]) >= 1
     log(f"run finished in {done['seconds']} s; all processes run as uid {APP_UID}")
-    docker("rm", "-f", name, timeout=120)
+    docker("stop", "-t", "20", name, timeout=300)  # removed at cleanup: a vfs removal takes minutes
 
 
 COMPOSE_COMMAND = [COMPOSE, "-p", PROJECT, "-f", str(ROOT / "docker-compose.yml")]
@@ -143,6 +155,7 @@ def check_compose_stack(created: Created, figures: dict, redis_image: str) -> No
     web = compose_container(env, "web")
     figures["compose_healthy_after_s"] = round(wait_healthy(web), 1)
     url = f"http://127.0.0.1:{port}"
+    wait_ready(url)
     log(f"compose web healthy after {figures['compose_healthy_after_s']} s; one run through Celery")
     done = run_to_done(url, deadline=600)
     figures["compose_first_run_s"] = done["seconds"]
