@@ -172,8 +172,9 @@ def check_compose_stack(created: Created, figures: dict, redis_image: str) -> No
     stream.close()
     assert ending["event"] == "error", f"a killed worker ended the run with {ending}"
     figures["error_after_kill_s"] = round(time.monotonic() - killed_at, 1)
-    state = requests.get(f"{url}/api/runs/{run_info['id']}", timeout=10).json()
-    log(f"error event {figures['error_after_kill_s']} s after the kill: {ending['data']}; run state {state}")
+    state = requests.get(f"{url}/api/runs/{run_info['id']}", timeout=10).json()["state"]
+    assert state == "error", f"the killed run's state is {state}, not error"
+    log(f"error event {figures['error_after_kill_s']} s after the kill: {ending['data']}")
     run(*command, "down", "-v", "--remove-orphans", env=env, timeout=300)
     created.compose.remove((command, env))
 
