@@ -13,16 +13,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
-    && groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+    && groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app \
+    && install -d -o app -g app /app /app/instance
 
 WORKDIR /app
 COPY requirements.txt .
-# The CA secret is only there where HTTPS goes through a TLS proxy (docs/operations.md); elsewhere pip's defaults.
+# One venv layer, runtime packages only. requirements.txt stays the one list; the image takes tensorflow-cpu at the
+# same version (the same `tensorflow` module without the CUDA-capable build), and drops TensorFlow's C++ headers
+# (include/, ~430 MB, only for compiling custom ops). Byte-code is kept: the app's uid cannot write it at run time,
+# and every training process imports TensorFlow. The CA secret is only there where HTTPS goes through a TLS proxy
+# (docs/operations.md); elsewhere pip uses its own certificates.
 RUN --mount=type=secret,id=ca python3 -m venv /opt/venv \
+    && sed -E 's/^tensorflow==/tensorflow-cpu==/' requirements.txt > /tmp/requirements-image.txt \
     && PIP_CERT="$([ -f /run/secrets/ca ] && echo /run/secrets/ca)" \
-       pip install --no-cache-dir --disable-pip-version-check -r requirements.txt \
-    && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +
+       pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements-image.txt \
+    && rm -rf /tmp/requirements-image.txt /opt/venv/lib/python3.11/site-packages/tensorflow/include \
+    && python3 -c "import tensorflow, keras, flask, sklearn"
 
 COPY wsgi.py gunicorn.conf.py ./
 COPY app/ app/

@@ -35,6 +35,12 @@ run: deps
 test: dev-deps system-deps
 	$(VENV)/bin/ruff check app tests bench scripts
 	$(PY) -m pytest
+	@if [ "$$CI" = "true" ]; then $(MAKE) docker-test; fi
+
+## Build the Docker image and run it and the compose stack for real (Docker installed and started when missing).
+.PHONY: docker-test
+docker-test: dev-deps
+	$(PY) scripts/docker_test.py
 
 ## Benchmarks: figures printed and written as JSON under bench/results/.
 bench: dev-deps system-deps
