@@ -9,6 +9,7 @@
 //   "error"    {id, ...error}    a run failed
 //   "reset"    {}                the view was reset (new run, reset button)
 //   "language" {lang}            the page switched language: redraw text you composed (t() now gives the new one)
+//   "compare-lesson" {lesson}    a lesson panel asks for the lesson's comparison runs (compare.js runs them)
 
 const bus = new EventTarget();
 
