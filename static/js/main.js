@@ -25,7 +25,8 @@ const FALLBACK_DATASETS = [
 ];
 const DONE_MESSAGES = {
   finished: (d) => `Finished: reached the epoch limit (${d.epochs.toLocaleString("en-US")}). Press ▶ to train again from the start.`,
-  early_stopping: (d) => `Early stopping ended the run at epoch ${d.epochs}.`,
+  early_stopping: (d) => `Early stopping ended the run at epoch ${d.epochs}` + (d.early_stopping?.restored_best_weights
+    ? `; the weights of epoch ${d.early_stopping.best_epoch} (the best) were restored.` : "."),
   target: (d) => `Reached the target loss at epoch ${d.epochs}.`,
   budget: (d) => `The run used its time budget on the server (epoch ${d.epochs}). Press ▶ to train again.`,
   stopped: () => "The server stopped this run. Press ▶ to start again.",
@@ -117,7 +118,7 @@ async function liveChange(changed) {
 function loadPoints() {
   const token = ++pointsToken;
   const s = app.settings;
-  api.dataset(s.dataset, { n_samples: N_SAMPLES[s.problem] || 500, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed })
+  api.dataset(s.dataset, { n_samples: runConfig(s).n_samples, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed })
     .then((data) => {
       if (token !== pointsToken) return;
       boundary.setPoints(data, s.problem);

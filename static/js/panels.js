@@ -5,4 +5,6 @@
 //   page.boundary, page.curves, page.network (the drawing objects), page.draw(parts).
 // Add one import and one entry per panel.
 
-export const PANELS = [];
+import { init as course } from "./course.js";
+
+export const PANELS = [course];

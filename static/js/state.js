@@ -1,6 +1,8 @@
 // Every setting of the page in one object that round-trips through the URL hash
 // (as TF Playground's state.ts does). TF Playground's own hash keys are read too.
 
+import { COURSE_DEFAULTS, COURSE_KEYS, courseConfig, decodeCourse, encodeCourse } from "./course-state.js";
+
 export const FEATURES = [
   { id: "x1", label: "X₁", tf: "x", f: (x) => x },
   { id: "x2", label: "X₂", tf: "y", f: (x, y) => y },
@@ -41,13 +43,14 @@ export const DEFAULTS = Object.freeze({
   grid_resolution: 50,
   show_test: false,
   discretize: false,
+  ...COURSE_DEFAULTS, // Advanced mode (course-state.js): in the hash only when advanced is on
 });
 
 // Settings that only change the view or apply live: everything else restarts the run.
 export const VIEW_ONLY = new Set(["show_test", "discretize"]);
 export const LIVE = new Set(["learning_rate", "pace"]); // pace falls back to a restart if /set refuses it
 // Settings that change the generated points.
-export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed"]);
+export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed", "n_samples", "advanced"]);
 
 const ENUMS = {
   problem: PROBLEMS,
@@ -73,9 +76,13 @@ export function toHash(s) {
   const p = new URLSearchParams();
   for (const key of Object.keys(DEFAULTS)) {
     const v = s[key];
+    if (COURSE_KEYS.has(key)) {
+      if (s.advanced) p.set(key, encodeCourse(key, v));
+      continue;
+    }
     p.set(key, Array.isArray(v) ? v.join(",") : String(v));
   }
-  return "#" + p.toString().replaceAll("%2C", ",");
+  return "#" + p.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
 }
 
 function setNumber(s, key, raw) {
@@ -104,7 +111,7 @@ export function fromHash(hash) {
     s.features = p.get("features").split(",").filter((f) => known.includes(f));
   }
   if (p.has("hidden_layers")) s.hidden_layers = parseShape(p.get("hidden_layers"));
-  return s;
+  return Object.assign(s, decodeCourse(p));
 }
 
 function parseShape(text) {
@@ -159,12 +166,14 @@ export function runConfig(s) {
     pace: s.pace,
     grid_resolution: s.grid_resolution,
     mode: s.mode,
+    ...courseConfig(s),
   };
 }
 
 /** Which kind of change going from a to b is: "none", "view", "live" or "restart" (and whether data changed). */
 export function diff(a, b) {
-  const changed = Object.keys(DEFAULTS).filter((k) => String(a[k]) !== String(b[k]));
+  const text = (s, k) => (COURSE_KEYS.has(k) ? JSON.stringify(s[k]) : String(s[k]));
+  const changed = Object.keys(DEFAULTS).filter((k) => text(a, k) !== text(b, k));
   let kind = "none";
   if (changed.some((k) => VIEW_ONLY.has(k))) kind = "view";
   if (changed.some((k) => LIVE.has(k))) kind = "live";
