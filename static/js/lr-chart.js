@@ -14,8 +14,8 @@ function layout(el) {
     title: { text: t("Learning rate"), font: { size: 10, color: "#777" }, x: 0.01, y: 0.98 },
     xaxis: { zeroline: false, tickfont: { size: 10, color: "#777" }, linecolor: "#ccc", rangemode: "tozero",
       fixedrange: true },
-    yaxis: { type: "log", tickfont: { size: 9, color: "#777" }, gridcolor: "#eee", fixedrange: true,
-      exponentformat: "power" },
+    yaxis: { tickfont: { size: 9, color: "#777" }, gridcolor: "#eee", fixedrange: true, rangemode: "tozero",
+      tickformat: "~g", nticks: 3 },
     showlegend: false, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     hovermode: "x unified", dragmode: false, font: { family: "inherit" },
   };
@@ -29,8 +29,8 @@ export function stopMarkers(info) {
   return {
     shapes: marks.map((m) => ({ type: "line", xref: "x", yref: "paper", x0: m.epoch, x1: m.epoch, y0: 0, y1: 1,
       line: { color: m.color, width: 1.5, dash: "dot" } })),
-    annotations: marks.map((m) => ({ xref: "x", yref: "paper", x: m.epoch, y: 1, yanchor: "bottom", text: m.text,
-      showarrow: false, font: { size: 9, color: m.color } })),
+    annotations: marks.map((m) => ({ xref: "x", yref: "paper", x: m.epoch, y: 0, yanchor: "bottom", xanchor: "right",
+      text: m.text, showarrow: false, font: { size: 9, color: m.color } })),
   };
 }
 
