@@ -22,7 +22,7 @@ const LABELS = {
   he_normal: "He normal", zeros: "Zeros", uniform: "Uniform ±0.5", none: "None", l1: "L1", l2: "L2", l1_l2: "L1 + L2",
   leaky_relu: "leaky ReLU", relu: "ReLU",
 };
-const label = (v) => LABELS[v] ?? v;
+const label = (v) => (v in LABELS ? t(LABELS[v]) : v);
 // Per-layer columns after units: [key, kind, options]
 const LAYER_COLUMNS = [
   ["activation", "select", COURSE_ACTIVATIONS], ["dropout", "number", { min: 0, max: 0.9, step: 0.1 }],
