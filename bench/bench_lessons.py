@@ -104,16 +104,23 @@ def main() -> None:
 
     lessons = [lesson for lesson in LESSONS if not args.lesson or lesson["id"] in args.lesson]
     results = {"seeds": list(SEEDS[: args.repeats]), "lessons": []}
+    out = Path(args.out)
+    if args.lesson and out.exists():  # measure some lessons again: keep the others' figures
+        kept = json.loads(out.read_text(encoding="utf-8"))
+        if kept.get("seeds") == results["seeds"]:
+            results["lessons"] = [row for row in kept["lessons"] if row["id"] not in args.lesson]
     print(f"{'lesson':28} {'value':26} {'test loss':>17} {'test acc':>17} {'epochs':>15} {'instability':>15} "
           f"{'seconds':>13} div")
     for lesson in lessons:
         rows = measure(lesson, args.repeats)
         results["lessons"].append({"id": lesson["id"], "field": lesson["compare"]["field"], "rows": rows})
+        order = [lesson["id"] for lesson in LESSONS]
+        results["lessons"].sort(key=lambda row: order.index(row["id"]) if row["id"] in order else len(order))
         for row in rows:
             print(f"{lesson['id']:28} {row['value']:26} {fmt(row['test_loss']):>17} {fmt(row['test_accuracy']):>17} "
                   f"{fmt(row['epochs'], 0):>15} {fmt(row['instability']):>15} {fmt(row['seconds'], 1):>13} "
                   f"{row['diverged']}", flush=True)
-        Path(args.out).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
