@@ -16,9 +16,11 @@ const SIMPLE_KEYS = [
 const KEPT = ["pace", "grid_resolution", "show_test", "discretize", "seed"]; // the learner's view, not the lesson's
 const LAYER_KEYS = Object.keys(LAYER_DEFAULT);
 
-/** The learner's language for the lessons' texts (they carry zh-TW and en). */
+/** The learner's language for the lessons' texts (zh-TW or en): as the server picks it (app/i18n.py). */
 export function lessonLanguage() {
-  const lang = document.documentElement.lang || (document.cookie.match(/(?:^|;\s*)kp_lang=([^;]+)/) || [])[1] || "";
+  const lang = new URLSearchParams(location.search).get("lang")
+    || (document.cookie.match(/(?:^|;\s*)kp_lang=([^;]+)/) || [])[1]
+    || document.documentElement.lang || "";
   return /^zh/i.test(lang) ? "zh-TW" : "en";
 }
 

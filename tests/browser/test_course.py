@@ -196,3 +196,12 @@ def test_keras_code_dialog_shows_the_script_and_copies_it(open_page, live_server
     assert page.evaluate("navigator.clipboard.readText()") == code
     page.click("#keras-code-close")
     assert not page.evaluate("document.getElementById('keras-code-dialog').open")
+
+
+def test_lesson_texts_follow_the_chosen_language(open_page):
+    page = open_page()
+    page.goto("/?lang=zh-TW")
+    page.wait_for_function("() => window.kp && document.getElementById('lesson').options.length > 5")
+    page.select_option("#lesson", "day65-ex6-learning-rate")
+    assert "學習速率" in page.text_content("#lesson-text")
+    assert page.evaluate("document.getElementById('lesson').selectedOptions[0].textContent").startswith("Day 65 練習")
