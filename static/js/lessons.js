@@ -4,7 +4,9 @@
 
 import { emit } from "./hooks.js";
 import { t } from "./i18n.js";
-import { COURSE_KEYS, LAYER_DEFAULT } from "./course-state.js";
+import {
+  COURSE_KEYS, EARLY_STOPPING_DEFAULT, LAYER_DEFAULT, LR_SCHEDULE_DEFAULT, REDUCE_LR_DEFAULT,
+} from "./course-state.js";
 import { copySettings, DEFAULTS } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +17,10 @@ const SIMPLE_KEYS = [
 ];
 const KEPT = ["pace", "grid_resolution", "show_test", "discretize", "seed"]; // the learner's view, not the lesson's
 const LAYER_KEYS = Object.keys(LAYER_DEFAULT);
+// A lesson names only the callback arguments it needs; the panel shows (and the link keeps) all of them.
+const CALLBACK_DEFAULTS = {
+  early_stopping: EARLY_STOPPING_DEFAULT, lr_schedule: LR_SCHEDULE_DEFAULT, reduce_lr: REDUCE_LR_DEFAULT,
+};
 
 /** The learner's language for the lessons' texts (zh-TW or en): as the server picks it (app/i18n.py). */
 export function lessonLanguage() {
@@ -36,6 +42,7 @@ export function lessonSettings(lesson, current) {
   if (!Object.keys(c).some((key) => !SIMPLE_KEYS.includes(key))) return s;
   s.advanced = true;
   for (const key of COURSE_KEYS) if (key in c && key !== "layers") s[key] = c[key];
+  for (const [key, defaults] of Object.entries(CALLBACK_DEFAULTS)) if (s[key]) s[key] = { ...defaults, ...s[key] };
   const perLayer = Object.fromEntries(LAYER_KEYS.filter((key) => key in c).map((key) => [key, c[key]]));
   s.layers = Array.isArray(c.layers)
     ? c.layers.map(({ units, ...rest }) => ({ ...LAYER_DEFAULT, ...rest }))

@@ -178,7 +178,9 @@ def test_lesson_applies_its_preset_and_asks_for_the_comparison(open_page):
     page.select_option("#lesson", "early-stopping")
     page.wait_for_selector("#advanced", state="visible")
     s = settings(page)
-    assert s["optimizer"] == "adam" and s["n_samples"] == 100 and s["early_stopping"]["patience"] == 30
+    assert s["optimizer"] == "adam" and s["n_samples"] == 100
+    assert s["early_stopping"] == {"monitor": "val_loss", "patience": 30, "min_delta": 0, "mode": "auto",
+                                   "restore_best_weights": True}  # the arguments the lesson leaves out: defaults
     assert [layer["activation"] for layer in s["layers"]] == ["relu", "relu"]
     assert page.is_checked("#early-stopping-on")
 
