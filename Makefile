@@ -45,6 +45,7 @@ docker-test: dev-deps
 ## Benchmarks: figures printed and written as JSON under bench/results/.
 bench: dev-deps system-deps
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_lessons.py
 	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
 	$(PY) bench/bench_sweep.py

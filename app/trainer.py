@@ -296,10 +296,10 @@ class Trainer:
         self.explosion.update(metrics["train_loss"])
         self.epoch += 1
         metrics["epoch"] = self.epoch
+        self.last = dict(metrics)  # a copy: the history keeps this epoch's own figures
         if self.compiled.model.stop_training and not self._stopped_early:
             self._stopped_early = True
-            self._end_training()
-        self.last = metrics
+            self._end_training()  # after `last` is set: restoring the best weights refreshes its figures
         self._history.add({k: clean(v) if isinstance(v, float) else v for k, v in metrics.items()})
         return metrics
 

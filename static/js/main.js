@@ -10,7 +10,7 @@ import { emit, on } from "./hooks.js";
 import { formatNumber, loadEmbedded, t } from "./i18n.js";
 import { Network } from "./network.js";
 import { PANELS } from "./panels.js";
-import { copySettings, diff, fromHash, LIMITS, N_SAMPLES, randomSeed, runConfig, toHash } from "./state.js";
+import { copySettings, diff, fromHash, LIMITS, randomSeed, runConfig, toHash } from "./state.js";
 import { RunStream } from "./stream.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,7 +27,10 @@ const FALLBACK_DATASETS = [
 const DONE_MESSAGES = {
   finished: (d) => t("Finished: reached the epoch limit ({epochs}). Press ▶ to train again from the start.",
     { epochs: formatNumber(d.epochs) }),
-  early_stopping: (d) => t("Early stopping ended the run at epoch {epoch}.", { epoch: formatNumber(d.epochs) }),
+  early_stopping: (d) => (d.early_stopping?.restored_best_weights
+    ? t("Early stopping ended the run at epoch {epoch}; the weights of epoch {best} (the best) were restored.",
+      { epoch: formatNumber(d.epochs), best: formatNumber(d.early_stopping.best_epoch) })
+    : t("Early stopping ended the run at epoch {epoch}.", { epoch: formatNumber(d.epochs) })),
   target: (d) => t("Reached the target loss at epoch {epoch}.", { epoch: formatNumber(d.epochs) }),
   budget: (d) => t("The run used its time budget on the server (epoch {epoch}). Press ▶ to train again.",
     { epoch: formatNumber(d.epochs) }),
@@ -121,7 +124,7 @@ async function liveChange(changed) {
 function loadPoints() {
   const token = ++pointsToken;
   const s = app.settings;
-  api.dataset(s.dataset, { n_samples: N_SAMPLES[s.problem] || 500, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed })
+  api.dataset(s.dataset, { n_samples: runConfig(s).n_samples, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed })
     .then((data) => {
       if (token !== pointsToken) return;
       boundary.setPoints(data, s.problem);

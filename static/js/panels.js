@@ -9,6 +9,7 @@
 import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
 import { init as confusion } from "./confusion.js";
+import { init as course } from "./course.js";
 import { init as language } from "./language.js";
 import { init as multiclass } from "./multiclass.js";
 import { init as parity } from "./parity.js";
@@ -19,6 +20,7 @@ import { init as upload } from "./upload.js";
 import { init as weights } from "./weights.js";
 
 export const PANELS = [
+  course,
   share,
   compare,
   sweep,

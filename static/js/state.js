@@ -1,6 +1,7 @@
 // Every setting of the page in one object that round-trips through the URL hash
 // (as TF Playground's state.ts does). TF Playground's own hash keys are read too (tflink.js).
 
+import { COURSE_DEFAULTS, COURSE_KEYS, courseConfig, decodeCourse, encodeCourse } from "./course-state.js";
 import { fromTfParams, isTfParams, parseHide } from "./tflink.js";
 
 export const FEATURES = [
@@ -44,14 +45,17 @@ export const DEFAULTS = Object.freeze({
   show_test: false,
   discretize: false,
   target_loss: null, // stop condition (null = off); left out of the hash while off
+  ...COURSE_DEFAULTS, // Advanced mode (course-state.js): in the hash only when advanced is on
 });
 
 // Settings that only change the view or apply live: everything else restarts the run.
 export const VIEW_ONLY = new Set(["show_test", "discretize"]);
 // Live (POST /set, no restart; docs/parity.md); pace falls back to a restart if /set refuses it.
-export const LIVE = new Set(["learning_rate", "pace", "regularization_rate", "epochs", "target_loss"]);
+export const LIVE = new Set([
+  "learning_rate", "pace", "regularization_rate", "epochs", "target_loss", "momentum", "beta_1", "beta_2", "rho",
+]);
 // Settings that change the generated points.
-export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed"]);
+export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed", "n_samples", "advanced"]);
 
 const ENUMS = {
   problem: PROBLEMS,
@@ -78,10 +82,14 @@ export function toHash(s) {
   const p = new URLSearchParams();
   for (const key of Object.keys(DEFAULTS)) {
     const v = s[key];
+    if (COURSE_KEYS.has(key)) {
+      if (s.advanced) p.set(key, encodeCourse(key, v));
+      continue;
+    }
     if (v !== null && v !== undefined) p.set(key, Array.isArray(v) ? v.join(",") : String(v));
   }
   for (const name of s.hide || []) p.set(`${name}_hide`, "true");
-  return "#" + p.toString().replaceAll("%2C", ",");
+  return "#" + p.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
 }
 
 function setNumber(s, key, raw) {
@@ -111,7 +119,7 @@ export function fromHash(hash) {
     s.features = p.get("features").split(",").filter((f) => known.includes(f));
   }
   if (p.has("hidden_layers")) s.hidden_layers = parseShape(p.get("hidden_layers"));
-  return s;
+  return Object.assign(s, decodeCourse(p));
 }
 
 // Classroom links (`<control>_hide=true`, TF Playground's names too): the tables live in tflink.js.
@@ -142,12 +150,14 @@ export function runConfig(s) {
     grid_resolution: s.grid_resolution,
     mode: s.mode,
     target_loss: s.target_loss ?? null,
+    ...courseConfig(s),
   };
 }
 
 /** Which kind of change going from a to b is: "none", "view", "live" or "restart" (and whether data changed). */
 export function diff(a, b) {
-  const changed = Object.keys(DEFAULTS).filter((k) => String(a[k]) !== String(b[k]));
+  const text = (s, k) => (COURSE_KEYS.has(k) ? JSON.stringify(s[k]) : String(s[k]));
+  const changed = Object.keys(DEFAULTS).filter((k) => text(a, k) !== text(b, k));
   let kind = "none";
   if (changed.some((k) => VIEW_ONLY.has(k))) kind = "view";
   if (changed.some((k) => LIVE.has(k))) kind = "live";
