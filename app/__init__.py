@@ -28,11 +28,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, pages, saved
+    from app import api, limits, metrics, pages, saved
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(saved.bp)
+    app.register_blueprint(metrics.bp)
+    limits.register(app)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app
 
@@ -45,15 +47,21 @@ def _lazy_runner(app: Flask):
     def get():
         with lock:
             if "runner" not in holder:
-                if "KP_RUNNER" in app.config:
-                    holder["runner"] = app.config["KP_RUNNER"]
+                if not isinstance(app.config.get("KP_RUNNER", "embedded"), str):
+                    holder["runner"] = app.config["KP_RUNNER"]  # a runner object (tests)
                 else:
                     from app.runner.base import RunnerSettings
-                    from app.runner.embedded import EmbeddedRunner
 
                     # KP_* environment variables, overridden by KP_* keys of the app's config (tests).
                     settings = RunnerSettings.from_mapping({**os.environ, **app.config})
-                    holder["runner"] = EmbeddedRunner(settings)
+                    if (app.config.get("KP_RUNNER") or os.environ.get("KP_RUNNER")) == "celery":
+                        from app.runner.celery_runner import CeleryRunner  # scale-out: docs/scale-out.md
+
+                        holder["runner"] = CeleryRunner(settings)
+                    else:
+                        from app.runner.embedded import EmbeddedRunner
+
+                        holder["runner"] = EmbeddedRunner(settings)
                     atexit.register(holder["runner"].shutdown)
             return holder["runner"]
 
