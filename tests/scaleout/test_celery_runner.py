@@ -92,12 +92,14 @@ def test_restarting_the_web_process_keeps_the_stream(cohort):
 def test_runs_at_once_per_client_and_requests_per_minute_give_429(cohort):
     url = cohort["web"].url
     learner = requests.Session()
+    learner.get(url + "/api/lessons", timeout=10)  # as the page's first load: the server hands out its cookie
+    assert learner.cookies.get("kp_client")
     runs = [start(url, learner, epochs=50_000, pace=5) for _ in range(3)]
     try:
         refused = learner.post(url + "/api/runs", json={"epochs": 10}, timeout=10)
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
         assert refused.json()["errors"][0]["field"] == "runs"
-        other = start(url, requests.Session(), epochs=3, pace="max")  # another learner is not held back
+        other = start(url, epochs=3, pace="max")  # another learner is not held back
         stop(url, other["id"])
     finally:
         for run in runs:
