@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps
+.PHONY: run test bench lint docs clean deps dev-deps system-deps loadtest
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: dev-deps system-deps
 	$(PY) bench/bench_engine.py
 	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
+
+## Load test: 30 learners for 60 s on the embedded and the Celery backend (loopback); bench/results/loadtest.json.
+loadtest: dev-deps system-deps
+	$(PY) bench/loadtest.py
 
 ## Regenerate docs/config.md from RunConfig.
 docs: deps
