@@ -49,9 +49,9 @@ class CeleryRunner(Runner):
         s = self.settings
         if self._closing.is_set():
             raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
-        free = self._free_processes()
+        free = self._free_slots()
         if self.r.llen(QUEUE) >= s.queue_size + free:
-            raise RunFull(s.retry_after, f"Every training process is busy and {s.queue_size} runs are waiting; "
+            raise RunFull(s.retry_after, f"Every training slot is busy and {s.queue_size} runs are waiting; "
                                          f"try again in {s.retry_after} s.")
         run_id = secrets.token_urlsafe(9)
         now = time.time()
@@ -147,7 +147,7 @@ class CeleryRunner(Runner):
                 "active": self.r.scard(ACTIVE),
                 "queued": self.r.llen(QUEUE),
                 "completed": int(self.r.get(redis_store.COMPLETED) or 0),
-                "capacity": len(workers),
+                "capacity": sum(w["slots"] for w in workers),
                 "queue_size": self.settings.queue_size,
             },
             "frames_total": int(self.r.get(redis_store.FRAMES) or 0),
@@ -167,6 +167,7 @@ class CeleryRunner(Runner):
                 "index": index, "pid": int(info.get("pid", 0)), "host": info.get("host"),
                 "state": "ready" if info.get("ready") == "1" else "starting", "ready": info.get("ready") == "1",
                 "runs": int(info.get("runs", 0)), "runs_total": int(info.get("runs_total", 0)),
+                "slots": int(info.get("slots", 1)),
                 **{k: float(info[k]) for k in ("rss_mb", "uptime", "busy", "epochs_per_s", "frame_ms") if k in info},
             })
         return out
@@ -179,9 +180,9 @@ class CeleryRunner(Runner):
 
     # ------------------------------------------------------------------ helpers
 
-    def _free_processes(self) -> int:
-        """Worker processes ready and idle: runs they will take at once do not count as waiting."""
-        return sum(1 for w in self.workers() if w["ready"] and not w["runs"])
+    def _free_slots(self) -> int:
+        """Free run slots of the ready processes: runs they will take at once do not count as waiting."""
+        return sum(max(0, w["slots"] - w["runs"]) for w in self.workers() if w["ready"])
 
     def _info(self, run_id: str) -> dict[str, str]:
         info = self.store.info(run_id)

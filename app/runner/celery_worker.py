@@ -1,9 +1,12 @@
-"""Inside a Celery worker process: warm TensorFlow once, then train runs with the embedded worker's loop.
+"""Inside a Celery worker process: warm TensorFlow once, then interleave runs with the embedded worker's loop.
 
-A run is driven by the same ``Worker`` loop (app/runner/worker.py) and ``ActiveRun`` rules
-(app/runner/slots.py) as in the embedded pool; only the two pipes are replaced: control
-messages come from the run's Redis list, events go to its Redis stream. A heartbeat key,
-refreshed every second by a thread, tells the web side this process is alive.
+Each prefork process runs the same ``Worker`` loop (app/runner/worker.py) and ``ActiveRun`` rules
+(app/runner/slots.py) as an embedded worker, in a thread, so one process interleaves up to
+KP_RUNS_PER_WORKER runs. A Celery task admits one run: it waits for a free slot in its process,
+hands the run to the loop and returns (Celery then offers the process the next run). Only the
+pipes differ: control messages come from each run's Redis list, events go to its Redis stream.
+A thread refreshes the heartbeat key of every run here each second; the web side ends a run
+whose heartbeat expired (the process was killed) with an `error`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -19,10 +23,12 @@ from typing import Any
 import psutil
 
 from app.runner import redis_store
+from app.runner.base import TERMINAL_EVENTS
 from app.runner.redis_store import Store
 
 log = logging.getLogger("kp.celery")
 HEARTBEAT_EVERY = 1.0
+BALANCE_WAIT = 0.5  # seconds a busier process holds a run back so an idler one can take the next
 STATE: dict[str, Any] = {}  # this process: engine, cache, store, registry key, current run
 
 
@@ -49,8 +55,12 @@ def process_init() -> None:
     store = _store()
     STATE["key"] = f"{redis_store.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
     STATE["started"] = time.time()
-    STATE["stats"] = {"ready": 0, "runs": 0, "runs_total": 0, "pid": os.getpid(), "host": socket.gethostname()}
+    STATE["stats"] = {"ready": 0, "runs": 0, "runs_total": 0, "pid": os.getpid(), "host": socket.gethostname(),
+                      "slots": STATE["settings"].runs_per_worker}
     STATE["alive"] = threading.Event()
+    STATE["lock"] = threading.Lock()
+    STATE["owned"] = set()  # runs this process trains (admitted by a task, until their end)
+    STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
     threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
     _limit_threads()
     import tensorflow as tf
@@ -62,16 +72,21 @@ def process_init() -> None:
         pass
     from app import trainer as engine
 
-    cache = engine.ModelCache(max_entries=16)
+    copies = STATE["settings"].copies
+    warm = getattr(engine, "WARM_CONFIGS", ({},))
+    cache = engine.ModelCache(max_entries=max(16, copies * len(warm) + 2 * STATE["settings"].runs_per_worker))
     engine.warm_up(cache)
     STATE["engine"], STATE["cache"] = engine, cache
+    threading.Thread(target=_serve, name="kp-loop", daemon=True).start()
     STATE["stats"]["ready"] = 1
     log.info("training process %s is warm", os.getpid())
 
 
 def process_shutdown() -> None:
-    """The child exits (recycled or stopped): leave the registry at once."""
+    """The child exits (recycled or stopped): its runs end first (up to their budget), then it leaves the registry."""
     if "key" in STATE:
+        STATE["stats"]["ready"] = 0  # no run is balanced onto a leaving process
+        wait_for_runs(STATE["settings"].run_max_seconds)
         STATE["alive"].set()
         try:
             _store().r.delete(STATE["key"])
@@ -90,88 +105,158 @@ def _registry_loop(store: Store) -> None:
                      "uptime": round(time.time() - STATE["started"], 1)}
             pipe.hset(STATE["key"], mapping={k: str(v) for k, v in stats.items()})
             pipe.expire(STATE["key"], ttl)
-            if STATE.get("run"):
-                pipe.set(redis_store.hb_key(STATE["run"]), os.getpid(), ex=ttl)
+            for run_id in list(STATE["owned"]):
+                pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=ttl)
             pipe.execute()
         except Exception:
             log.exception("registry update failed")
 
 
-class RedisControl:
-    """The worker loop's control pipe, read from the run's Redis list."""
+class ProcessControl:
+    """The worker loop's control pipe: runs handed over by tasks (in-process), controls from Redis lists."""
 
-    def __init__(self, store: Store, run_id: str) -> None:
+    def __init__(self, store: Store, inbox: queue.SimpleQueue) -> None:
         self.r = store.r
-        self.run_id = run_id
-        self.key = redis_store.ctrl_key(run_id)
+        self.inbox = inbox
+        self.started: set[str] = set()  # runs whose start the loop has been given: only theirs are polled
         self.pending: list[tuple] = []
 
     def poll(self, timeout: float = 0.0) -> bool:
         if self.pending:
             return True
-        if timeout <= 0.001:
-            raw = self.r.lpop(self.key)
-        else:
-            item = self.r.blpop([self.key], timeout=timeout)
-            raw = item[1] if item else None
-        if raw is None:
+        try:
+            message = self.inbox.get_nowait()
+        except queue.Empty:
+            message = None
+        if message is not None:
+            self.started.add(message[1])
+            self.pending.append(message)
+            return True
+        keys = [redis_store.ctrl_key(run_id) for run_id in self.started]
+        if not keys:
+            if timeout > 0:
+                try:
+                    message = self.inbox.get(timeout=timeout)
+                except queue.Empty:
+                    return False
+                self.started.add(message[1])
+                self.pending.append(message)
+                return True
             return False
-        action, args = json.loads(raw)
-        self.pending.append(("control", self.run_id, action, args))
-        return True
+        if timeout <= 0.001:
+            pipe = self.r.pipeline(transaction=False)
+            for key in keys:
+                pipe.lpop(key)
+            items = [(key, raw) for key, raw in zip(keys, pipe.execute(), strict=True) if raw is not None]
+        else:
+            item = self.r.blpop(keys, timeout=timeout)
+            items = [item] if item else []
+        for key, raw in items:
+            action, args = json.loads(raw)
+            self.pending.append(("control", key[len("kp:run:"):-len(":ctrl")], action, args))
+        return bool(self.pending)
 
     def recv(self) -> tuple:
         if not self.pending and not self.poll(0):
-            raise EOFError("no control message")
+            raise EOFError("no message")
         return self.pending.pop(0)
+
+    def ended(self, run_id: str) -> None:
+        self.started.discard(run_id)
 
 
 class RedisEvents:
-    """The worker loop's output pipe: events to the run's stream, figures to the registry."""
+    """The worker loop's output pipe: events to each run's stream, figures to the registry."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, control: ProcessControl) -> None:
         self.store = store
+        self.control = control
 
     def send(self, message: tuple) -> None:
         kind = message[0]
         if kind == "event":
             _, run_id, name, data, meta = message
             self.store.add(run_id, name, data, meta)
+            if name in TERMINAL_EVENTS:
+                self.control.ended(run_id)
+                _release(run_id)
         elif kind == "stats":
-            STATE.setdefault("stats", {}).update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms")
-                                                  if k in message[1]})
+            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "warm_copies")
+                                   if k in message[1]})
+
+
+def _serve() -> None:
+    """The process's training loop (a thread): the embedded worker's loop over Redis pipes."""
+    from app.runner.worker import Worker
+
+    store, s = STATE["store"], STATE["settings"]
+    control = ProcessControl(store, STATE["inbox"])
+    worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
+                    {"max_fps": s.max_fps, "budget": s.run_max_seconds, "copies": s.copies,
+                     "runs_per_worker": s.runs_per_worker})
+    worker.serve()
+
+
+def _release(run_id: str) -> None:
+    """A run here ended: free its slot, drop its heartbeat and control list."""
+    with STATE["lock"]:
+        STATE["owned"].discard(run_id)
+        STATE["stats"]["runs"] = len(STATE["owned"])
+    STATE["store"].r.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+
+
+def _least_other_load(r: Any) -> int | None:
+    """The fewest runs any other ready process of this cohort trains (None when there is none)."""
+    loads = []
+    for key in r.scan_iter(match=f"{redis_store.WORKER_PREFIX}*", count=500):
+        if key != STATE["key"]:
+            info = r.hmget(key, "ready", "runs")
+            if info[0] == "1":
+                loads.append(int(info[1] or 0))
+    return min(loads, default=None)
 
 
 def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
-    """One run from start to its end, in this process (a task of app.runner.celery_app)."""
-    from app.runner.worker import Worker
+    """Admit one run to this process's loop (a task of app.runner.celery_app); returns once it is handed over.
 
-    store = _store()
-    settings = STATE["settings"]
+    A full process waits for a slot. A process busier than the least-loaded other one waits up to
+    BALANCE_WAIT first: Celery hands tasks to idle processes, so meanwhile new runs go elsewhere.
+    """
+    store, s = _store(), STATE["settings"]
     r = store.r
-    r.lrem(redis_store.QUEUE, 0, run_id)
-    if r.hget(redis_store.run_key(run_id), "state") in ("done", "error", None):
-        store.announce_positions()
-        return  # stopped while queued, or forgotten
-    r.set(redis_store.hb_key(run_id), os.getpid(), ex=worker_timeout())
-    STATE["run"] = run_id
-    r.sadd(redis_store.ACTIVE, run_id)
-    r.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": STATE.get("key", "")[10:]})
+    waited_from = time.monotonic()
+    other: int | None = None
+    checked = 0.0
+    while True:
+        if r.hget(redis_store.run_key(run_id), "state") in ("done", "error", None):
+            r.lrem(redis_store.QUEUE, 0, run_id)
+            store.announce_positions()
+            return  # stopped while queued, or forgotten
+        load = len(STATE["owned"])
+        now = time.monotonic()
+        if now - checked > 0.2:
+            other, checked = _least_other_load(r), now
+        balanced = other is None or load <= other or now - waited_from > BALANCE_WAIT
+        if load < s.runs_per_worker and balanced:
+            break
+        time.sleep(0.05)
+    with STATE["lock"]:
+        STATE["owned"].add(run_id)
+        STATE["stats"]["runs"] = len(STATE["owned"])
+        STATE["stats"]["runs_total"] = int(STATE["stats"].get("runs_total", 0)) + 1
+    pipe = r.pipeline()
+    pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=worker_timeout())
+    pipe.sadd(redis_store.ACTIVE, run_id)
+    pipe.lrem(redis_store.QUEUE, 0, run_id)
+    worker = STATE["key"][len(redis_store.WORKER_PREFIX):]
+    pipe.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": worker})
+    pipe.execute()
+    STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights")}))
     store.announce_positions()
-    stats = STATE.setdefault("stats", {})
-    stats["runs"], stats["runs_total"] = 1, int(stats.get("runs_total", 0)) + 1
-    worker = Worker(0, RedisControl(store, run_id), RedisEvents(store), STATE["cache"], STATE["engine"],
-                    {"max_fps": settings.max_fps, "budget": settings.run_max_seconds, "copies": 1})
-    try:
-        worker._start(run_id, config, {"weights": options.get("weights")})
-        worker.exiting = True  # serve() returns once this run has ended
-        worker.serve()
-    except Exception as exc:  # the loop guards each run; this is Redis gone or a bug in the loop
-        log.exception("run %s: the worker loop failed", run_id)
-        store.add_json(run_id, "error", {"reason": "internal", "message": f"The run failed on the server ({exc}).",
-                                         "epoch": int(r.hget(redis_store.run_key(run_id), "epoch") or 0)})
-    finally:
-        STATE["run"] = None
-        stats["runs"] = 0
-        r.srem(redis_store.ACTIVE, run_id)
-        r.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+
+
+def wait_for_runs(timeout: float) -> None:
+    """Before this process exits (recycled after its N tasks): let its runs end, up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while STATE.get("owned") and time.monotonic() < deadline:
+        time.sleep(0.2)

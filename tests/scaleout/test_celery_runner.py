@@ -62,15 +62,20 @@ def test_killing_the_training_process_gives_an_error_event(cohort):
     stream = events(url + run["events_url"], deadline=60)
     next(e for e in stream if e["event"] == "frame")
     worker = requests.get(f"{url}/api/runs/{run['id']}", timeout=10).json()["worker"]
-    os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
+    pid = int(worker.rsplit(":", 1)[1])
+    os.kill(pid, signal.SIGKILL)
     error = next(e for e in stream if e["event"] in ("error", "done"))
     assert error["event"] == "error" and error["data"]["reason"] == "worker_died"
     assert requests.get(f"{url}/api/runs/{run['id']}", timeout=10).json()["state"] == "error"
     # Celery's parent replaces the killed process; the next run trains.
-    wait_until(lambda: len([w for w in cohort["web"].health()["workers"] if w["ready"]]) == 2, 120, 0.5,
-               "a replacement training process")
+    def replaced():
+        workers = cohort["web"].health()["workers"]
+        return pid not in [w["pid"] for w in workers] and len([w for w in workers if w["ready"]]) == 2
+
+    wait_until(replaced, 120, 0.5, "a replacement training process")
     again = start(url, epochs=5, pace="max")
-    assert [e for e in events(url + again["events_url"])][-1]["event"] == "done"
+    last = [e for e in events(url + again["events_url"])][-1]
+    assert last["event"] == "done", last
 
 
 def test_restarting_the_web_process_keeps_the_stream(cohort):
