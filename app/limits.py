@@ -53,7 +53,7 @@ def register(app: Flask) -> None:
 
     storage = _setting(app, "KP_LIMITS_STORAGE", redis_store.url() if celery else "memory://")
     rate = _setting(app, "KP_RATE_LIMIT", "600 per minute")
-    limiter = Limiter(client_key, app=app, default_limits=[rate], storage_uri=storage, key_prefix="kp-limits",
+    limiter = Limiter(client_key, app=app, application_limits=[rate], storage_uri=storage, key_prefix="kp-limits",
                       on_breach=_rate_breach, headers_enabled=True)
     limiter.request_filter(lambda: request.path.startswith(EXEMPT))
     per_client = int(_setting(app, "KP_RUNS_PER_CLIENT", "4"))
