@@ -39,6 +39,7 @@ from tests.sse_client import parse  # noqa: E402
 ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 PRESET = {"dataset": "spiral", "features": ALL, "hidden_layers": [8], "activation": "tanh", "batch_size": 10,
           "learning_rate": 0.03, "epochs": 200}
+WARM_COPIES = 8  # the default KP_RUNS_PER_WORKER: compiled copies each process prepares while idle
 MAX_LEARNERS, MAX_SECONDS = 100, 300  # bounds: this is a loopback test, not a stress tool
 OUT = ROOT / "bench" / "results" / "loadtest.json"
 BIN = Path(sys.executable).parent
@@ -80,17 +81,22 @@ class Services:
         self.procs.append(proc)
         return proc
 
-    def wait_ready(self, timeout: float = 240) -> float:
+    def wait_ready(self, timeout: float = 300) -> tuple[float, bool]:
+        """Seconds until every training process is ready and holds its warm copies (as bench_service waits)."""
         t0 = time.monotonic()
+        ready = False
         while time.monotonic() - t0 < timeout:
             try:
-                health = requests.get(self.url + "/healthz", timeout=5).json()
-                if health["workers"] and all(w["ready"] for w in health["workers"]):
-                    return round(time.monotonic() - t0, 1)
+                workers = requests.get(self.url + "/healthz", timeout=5).json()["workers"]
+                ready = bool(workers) and all(w["ready"] for w in workers)
+                if ready and all(w.get("warm_copies", 0) >= WARM_COPIES for w in workers):
+                    return round(time.monotonic() - t0, 1), True
             except (requests.RequestException, ValueError, KeyError):
                 pass
             time.sleep(0.5)
-        raise SystemExit("the service did not become ready")
+        if not ready:
+            raise SystemExit("the service did not become ready")
+        return round(time.monotonic() - t0, 1), False
 
     def rss_mb(self) -> dict[str, float]:
         """Resident memory of the web process tree and (Celery) the worker tree and redis."""
@@ -191,8 +197,9 @@ def run_backend(backend: str, learners: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         services = Services(backend, tmp)
         try:
-            warm = services.wait_ready()
-            print(f"[{backend}] ready in {warm} s; {learners} learners for {seconds} s", flush=True)
+            warm, warm_pool = services.wait_ready()
+            print(f"[{backend}] ready in {warm} s (warm pool: {warm_pool}); {learners} learners for {seconds} s",
+                  flush=True)
             rss: list[dict[str, Any]] = []
             crowd = [Learner(services.url, seconds) for _ in range(learners)]
             t0 = time.monotonic()
@@ -215,6 +222,7 @@ def run_backend(backend: str, learners: int, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "cores": os.cpu_count(),
         "warm_up_s": warm,
+        "warm_pool": warm_pool,
         "runs_started": sum(learner.runs for learner in crowd),
         "runs_done_or_error": sum(learner.runs - learner.lost for learner in crowd),
         "runs_lost": sum(learner.lost for learner in crowd) + stuck,
