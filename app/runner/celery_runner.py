@@ -39,6 +39,8 @@ class CeleryRunner(Runner):
                            s.keep_finished)
         self.r = self.store.r
         self.celery = celery
+        if redis_url:  # a runner made in code (tests) for another Redis than KP_REDIS_URL
+            celery.conf.broker_url = redis_url
         self._closing = threading.Event()
         self._monitor = threading.Thread(target=self._monitor_loop, name="kp-celery-monitor", daemon=True)
         self._monitor.start()

@@ -201,8 +201,11 @@ def _release(run_id: str) -> None:
     """A run here ended: free its slot, drop its heartbeat and control list."""
     with STATE["lock"]:
         STATE["owned"].discard(run_id)
-        STATE["stats"]["runs"] = len(STATE["owned"])
-    STATE["store"].r.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+        STATE["stats"]["runs"] = runs = len(STATE["owned"])
+    pipe = STATE["store"].r.pipeline()
+    pipe.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+    pipe.hset(STATE["key"], "runs", runs)  # at once, not at the next registry beat: the web admits by it
+    pipe.execute()
 
 
 def _least_other_load(r: Any) -> int | None:
@@ -242,11 +245,12 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
         time.sleep(0.05)
     with STATE["lock"]:
         STATE["owned"].add(run_id)
-        STATE["stats"]["runs"] = len(STATE["owned"])
+        STATE["stats"]["runs"] = runs = len(STATE["owned"])
         STATE["stats"]["runs_total"] = int(STATE["stats"].get("runs_total", 0)) + 1
     pipe = r.pipeline()
     pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=worker_timeout())
     pipe.sadd(redis_store.ACTIVE, run_id)
+    pipe.hset(STATE["key"], "runs", runs)
     pipe.lrem(redis_store.QUEUE, 0, run_id)
     worker = STATE["key"][len(redis_store.WORKER_PREFIX):]
     pipe.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": worker})

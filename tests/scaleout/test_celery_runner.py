@@ -133,3 +133,56 @@ def test_healthz_and_metrics(cohort):
             "kp_rejected_429"} <= set(families)
     assert families["kp_frames"].samples[0].value > 0  # earlier tests trained
     assert all(s.value > 10 * 2**20 for s in families["kp_worker_rss_bytes"].samples)
+
+
+def learner(url: str) -> requests.Session:
+    """A browser tab: its own client cookie, so the runs-at-once limit counts it apart."""
+    session = requests.Session()
+    session.get(url + "/api/config", timeout=10)
+    return session
+
+
+def test_a_full_cohort_queues_with_positions_then_gives_429(cohort):
+    web = cohort["web"]
+    capacity = web.health()["runs"]["capacity"]  # 2 processes × KP_RUNS_PER_WORKER=3
+    assert capacity == 6
+    tabs = [learner(web.url) for _ in range(4)]
+    ids: list[str] = []
+    try:
+        ids += [start(web.url, tabs[i // 3], epochs=50_000, pace=5)["id"] for i in range(capacity)]
+        wait_until(lambda: web.health()["runs"]["active"] == capacity, 60, 0.3, "every slot to be taken")
+        queued = [start(web.url, tabs[2], epochs=50_000, pace=5) for _ in range(2)]
+        ids += [q["id"] for q in queued]
+        first = next(events(web.url + queued[1]["events_url"]))
+        assert first["event"] == "queued" and first["data"]["position"] == 2
+        full = tabs[3].post(web.url + "/api/runs", json={"epochs": 10}, timeout=10)
+        assert full.status_code == 429 and int(full.headers["Retry-After"]) > 0
+        assert full.json()["errors"][0]["field"] == "runs"
+        stop(web.url, ids[0])  # a slot frees: the first queued run starts, the second moves up
+        wait_until(lambda: requests.get(f"{web.url}/api/runs/{queued[0]['id']}", timeout=10).json()["state"]
+                   in ("starting", "running"), 30, 0.3, "the first queued run to start")
+        moved = next(e for e in events(web.url + queued[1]["events_url"], last_event_id=first["id"])
+                     if e["event"] == "queued")
+        assert moved["data"]["position"] == 1
+    finally:
+        for run_id in ids:
+            stop(web.url, run_id)
+    wait_until(lambda: web.health()["runs"]["active"] == 0, 30, 0.3, "every slot to be free")
+
+
+def test_a_run_nobody_watches_is_stopped(cohort):
+    """The web side is a library: a runner made here, with a short grace, against the same Redis and workers."""
+    from app.config import parse_config
+    from app.runner.base import RunnerSettings
+    from app.runner.celery_runner import CeleryRunner
+
+    runner = CeleryRunner(RunnerSettings(disconnect_grace=1.0, connect_timeout=60, queue_size=2), cohort["redis"].url)
+    try:
+        run_id = runner.submit(parse_config({"epochs": 50_000, "pace": 10}))["id"]
+        stream = runner.events(run_id)
+        next(e for e in stream if e is not None and e.name == "frame")
+        stream.close()  # the tab is closed
+        wait_until(lambda: runner.status(run_id)["state"] == "done", 30, 0.2, "the abandoned run to stop")
+        assert runner.result(run_id)["reason"] == "stopped"
+    finally:
+        runner.shutdown()
