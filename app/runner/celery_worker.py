@@ -190,11 +190,26 @@ def _serve() -> None:
     from app.runner.worker import Worker
 
     store, s = STATE["store"], STATE["settings"]
-    control = ProcessControl(store, STATE["inbox"])
-    worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
-                    {"max_fps": s.max_fps, "budget": s.run_max_seconds, "copies": s.copies,
-                     "runs_per_worker": s.runs_per_worker})
-    worker.serve()
+    while True:
+        control = ProcessControl(store, STATE["inbox"])
+        worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
+                        {"max_fps": s.max_fps, "budget": s.run_max_seconds, "copies": s.copies,
+                         "runs_per_worker": s.runs_per_worker})
+        try:
+            worker.serve()
+            return
+        except Exception:  # Redis went away mid-call, or a bug: end this process's runs, serve again
+            log.exception("the training loop failed; its runs end with an error")
+            time.sleep(1.0)
+            for run_id in list(STATE["owned"]):
+                with STATE["lock"]:
+                    STATE["owned"].discard(run_id)  # no more heartbeats: the web side ends it if we cannot
+                try:
+                    store.add_json(run_id, "error", {"reason": "internal", "epoch": 0, "message":
+                                                     "The training process lost its connection; start the run again."})
+                    _release(run_id)
+                except Exception:
+                    log.exception("run %s: could not report the failure", run_id)
 
 
 def _release(run_id: str) -> None:
