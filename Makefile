@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint docs clean deps dev-deps system-deps i18n
+.PHONY: run test bench lint docs clean deps dev-deps system-deps i18n loadtest
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: dev-deps system-deps
 	@if [ -f bench/bench_service.py ]; then $(PY) bench/bench_service.py; fi
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
 	$(PY) bench/bench_sweep.py
+
+## Load test: 30 learners for 60 s on the embedded and the Celery backend (loopback); bench/results/loadtest.json.
+loadtest: dev-deps system-deps
+	$(PY) bench/loadtest.py
 
 ## Regenerate docs/config.md from RunConfig.
 docs: deps

@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, lab, pages, saved, sweeps_api, uploads
+    from app import api, lab, limits, metrics, pages, saved, sweeps_api, uploads
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
@@ -36,6 +36,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sweeps_api.bp)
     app.register_blueprint(uploads.bp)
     app.register_blueprint(lab.bp)
+    app.register_blueprint(metrics.bp)
+    limits.register(app)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app
 
@@ -48,15 +50,21 @@ def _lazy_runner(app: Flask):
     def get():
         with lock:
             if "runner" not in holder:
-                if "KP_RUNNER" in app.config:
-                    holder["runner"] = app.config["KP_RUNNER"]
+                if not isinstance(app.config.get("KP_RUNNER", "embedded"), str):
+                    holder["runner"] = app.config["KP_RUNNER"]  # a runner object (tests)
                 else:
                     from app.runner.base import RunnerSettings
-                    from app.runner.embedded import EmbeddedRunner
 
                     # KP_* environment variables, overridden by KP_* keys of the app's config (tests).
                     settings = RunnerSettings.from_mapping({**os.environ, **app.config})
-                    holder["runner"] = EmbeddedRunner(settings)
+                    if (app.config.get("KP_RUNNER") or os.environ.get("KP_RUNNER")) == "celery":
+                        from app.runner.celery_runner import CeleryRunner  # scale-out: docs/scale-out.md
+
+                        holder["runner"] = CeleryRunner(settings)
+                    else:
+                        from app.runner.embedded import EmbeddedRunner
+
+                        holder["runner"] = EmbeddedRunner(settings)
                     atexit.register(holder["runner"].shutdown)
             return holder["runner"]
 

@@ -46,7 +46,8 @@ def start_server(tmp: str) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "KP_ACCESS_LOG": "", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "KP_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "KP_WORKER_MAX_RUNS": "1000"}
+           "KP_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "KP_WORKER_MAX_RUNS": "1000",
+           "KP_RUNS_PER_CLIENT": "0", "KP_RATE_LIMIT": "100000 per minute"}  # one client measures the whole pool
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     proc = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -22,7 +22,7 @@ from flask_babel import gettext
 from app.config import RunConfig
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
 from app.runner.pool import WorkerHandle
-from app.runner.records import RunRecord
+from app.runner.records import FRAMES, RunRecord
 from app.runner.supervise import STOPPED, Supervision
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class EmbeddedRunner(Supervision, Runner):
                     "capacity": self.settings.workers * self.settings.runs_per_worker,
                     "queue_size": self.settings.queue_size,
                 },
+                "frames_total": FRAMES.value,
             }
 
     def shutdown(self, timeout: float = 10.0) -> None:

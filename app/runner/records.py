@@ -18,6 +18,21 @@ from app.runner.base import TERMINAL_EVENTS, Event
 MAX_BUFFER_BYTES = 8 * 1024 * 1024  # per run; big networks make big frames
 
 
+class _Counter:
+    """A thread-safe count (frames received, for /metrics)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+FRAMES = _Counter()
+
+
 class RunRecord:
     """A run's state and event buffer; thread-safe (one lock and condition per run)."""
 
@@ -64,6 +79,7 @@ class RunRecord:
                 self.state = meta.get("state", self.state)
             elif name == "frame":
                 self.epoch = meta.get("epoch", self.epoch)
+                FRAMES.add()
             elif name in TERMINAL_EVENTS:
                 self.state = name
                 self._final = data

@@ -1,0 +1,55 @@
+"""The Celery application of the scale-out backend (KP_RUNNER=celery); a run is one task.
+
+Start workers with
+``celery -A app.runner.celery_app worker --pool=prefork --concurrency=<cores> --max-tasks-per-child=<N>``.
+Importing this module imports no TensorFlow: each prefork child imports and warms it when it starts
+(app/runner/celery_worker.py), so the parent forks a clean process.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from app.runner import redis_store
+
+RUN_TASK = "kp.run"
+
+celery = Celery("keras_playground", broker=redis_store.url())
+celery.conf.update(
+    task_acks_late=True,  # a run leaves the queue when a process takes it, not when a prefetching one sees it
+    task_reject_on_worker_lost=False,  # a run whose process died ends with an error; never replayed
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,  # results travel as stream events, not Celery results
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},  # > any run's budget: no redelivery mid-run
+    worker_proc_alive_timeout=float(os.environ.get("KP_STARTUP_TIMEOUT") or 180),  # TensorFlow warms up first
+    worker_hijack_root_logger=False,
+    task_default_queue="kp-runs",
+)
+app = celery
+
+
+@celery.task(name=RUN_TASK)
+def run(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
+    """Train one run to its end; its events go to its Redis stream."""
+    from app.runner import celery_worker
+
+    celery_worker.train(run_id, config, options)
+
+
+@worker_process_init.connect
+def _warm(**_: Any) -> None:
+    from app.runner import celery_worker
+
+    celery_worker.process_init()
+
+
+@worker_process_shutdown.connect
+def _bye(**_: Any) -> None:
+    from app.runner import celery_worker
+
+    celery_worker.process_shutdown()

@@ -1,0 +1,231 @@
+"""The scale-out runner (KP_RUNNER=celery): runs are Celery tasks, their state and events live in Redis.
+
+The web process keeps nothing a restart would lose: a stream is read from Redis with
+XREAD BLOCK from the Last-Event-ID on, so a learner reconnecting to a restarted (or
+another) web process resumes where it stopped. A monitor thread in each web process
+ends runs whose worker stopped beating (SIGKILL, lost machine) with an `error`, and
+stops runs nobody watches, as the embedded runner does. See docs/scale-out.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from app.config import RunConfig
+from app.runner import redis_store
+from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
+from app.runner.redis_store import ACTIVE, QUEUE, Store, events_key, run_key
+from app.runner.supervise import STOPPED, WORKER_DIED
+
+log = logging.getLogger(__name__)
+MONITOR_EVERY = 1.0
+NEXT_STATE = {"pause": "paused", "step": "paused", "resume": "running", "stop": "done"}
+
+
+class CeleryRunner(Runner):
+    """Submits runs to Celery workers and reads their events from Redis; see the module docstring."""
+
+    def __init__(self, settings: RunnerSettings | None = None, redis_url: str | None = None) -> None:
+        from app.runner.celery_app import celery
+
+        self.settings = s = settings or RunnerSettings()
+        self.store = Store(redis_store.connect(redis_url), s.event_buffer, s.run_max_seconds + s.keep_finished,
+                           s.keep_finished)
+        self.r = self.store.r
+        self.celery = celery
+        if redis_url:  # a runner made in code (tests) for another Redis than KP_REDIS_URL
+            celery.conf.broker_url = redis_url
+        self._closing = threading.Event()
+        self._monitor = threading.Thread(target=self._monitor_loop, name="kp-celery-monitor", daemon=True)
+        self._monitor.start()
+
+    # ------------------------------------------------------------------ the Runner interface
+
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        s = self.settings
+        if self._closing.is_set():
+            raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
+        free = self._free_slots()
+        if self.r.llen(QUEUE) >= s.queue_size + free:
+            raise RunFull(s.retry_after, f"Every training slot is busy and {s.queue_size} runs are waiting; "
+                                         f"try again in {s.retry_after} s.")
+        run_id = secrets.token_urlsafe(9)
+        now = time.time()
+        pipe = self.r.pipeline()
+        pipe.hset(run_key(run_id), mapping={"state": "queued", "epoch": 0, "config": config.model_dump_json(),
+                                            "created": now, "idle_since": now, "watchers": 0, "ever": 0})
+        pipe.expire(run_key(run_id), self.store.ttl)
+        pipe.rpush(QUEUE, run_id)
+        pipe.execute()
+        self.celery.send_task("kp.run", args=[run_id, config.model_dump(mode="json"), {"weights": weights}])
+        if self.r.llen(QUEUE) > free:  # it really waits: tell it (and the others) their place
+            self.store.announce_positions()
+        return {"id": run_id, "state": "queued"}
+
+    def control(self, run_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        info = self._info(run_id)
+        state = info.get("state", "queued")
+        if state in TERMINAL_EVENTS:
+            return {"id": run_id, "state": state}
+        if action == "set" and args:
+            config = RunConfig.model_validate_json(info["config"]).model_copy(update=args)
+            self.r.hset(run_key(run_id), "config", config.model_dump_json())
+        if action == "stop" and state == "queued":
+            self.r.lrem(QUEUE, 0, run_id)
+            self.store.add_json(run_id, "done", STOPPED)  # the task, when it comes, sees the end and returns
+            self.store.announce_positions()
+            return {"id": run_id, "state": "done"}
+        key = redis_store.ctrl_key(run_id)
+        pipe = self.r.pipeline()
+        pipe.rpush(key, json.dumps([action, args or {}]))
+        pipe.expire(key, self.store.ttl)
+        pipe.execute()
+        return {"id": run_id, "state": NEXT_STATE.get(action, state)}
+
+    def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[Event | None]:
+        self._info(run_id)
+        return self._follow(run_id, last_event_id or 0)
+
+    def _follow(self, run_id: str, last: int) -> Iterator[Event | None]:
+        key = run_key(run_id)
+        pipe = self.r.pipeline()
+        pipe.hincrby(key, "watchers", 1)
+        pipe.hset(key, "ever", 1)
+        pipe.execute()
+        block = max(1, int(self.settings.heartbeat * 1000))
+        try:
+            while not self._closing.is_set():
+                reply = self.r.xread({events_key(run_id): f"0-{last}"}, count=100, block=block)
+                entries = reply[0][1] if reply else []
+                for entry_id, fields in entries:
+                    last = redis_store.sequence(entry_id)
+                    yield Event(last, fields["n"], fields["d"])
+                    if fields["n"] in TERMINAL_EVENTS:
+                        return
+                if not entries:
+                    if not self.r.exists(key):
+                        return  # forgotten (expired): nothing more will come
+                    yield None
+        finally:
+            pipe = self.r.pipeline()
+            pipe.hincrby(key, "watchers", -1)
+            pipe.hset(key, "idle_since", time.time())
+            pipe.execute()
+
+    def status(self, run_id: str) -> dict[str, Any]:
+        info = self._info(run_id)
+        state = info.get("state", "queued")
+        final = json.loads(info["final"]) if info.get("final") else None
+        position = self.r.lpos(QUEUE, run_id) if state == "queued" else None
+        return {
+            "id": run_id,
+            "state": state,
+            "epoch": int(info.get("epoch") or 0),
+            "queue_position": position + 1 if position is not None else None,
+            "worker": info.get("worker") or None,
+            "config": json.loads(info["config"]),
+            "summary": {k: v for k, v in final.items() if k != "weights"} if final and state == "done" else None,
+            "error": final if state == "error" else None,
+        }
+
+    def result(self, run_id: str) -> dict[str, Any] | None:
+        info = self._info(run_id)
+        return json.loads(info["final"]) if info.get("state") == "done" and info.get("final") else None
+
+    def health(self) -> dict[str, Any]:
+        workers = self.workers()
+        return {
+            "state": "stopping" if self._closing.is_set() else "ok" if any(w["ready"] for w in workers)
+            else "starting",
+            "backend": "celery",
+            "workers": workers,
+            "runs": {
+                "active": self.r.scard(ACTIVE),
+                "queued": self.r.llen(QUEUE),
+                "completed": int(self.r.get(redis_store.COMPLETED) or 0),
+                "capacity": sum(w["slots"] for w in workers),
+                "queue_size": self.settings.queue_size,
+            },
+            "frames_total": int(self.r.get(redis_store.FRAMES) or 0),
+        }
+
+    def workers(self) -> list[dict[str, Any]]:
+        """The Celery worker processes that reported in the last KP_WORKER_TIMEOUT seconds."""
+        keys = sorted(self.r.scan_iter(match=f"{redis_store.WORKER_PREFIX}*", count=500))
+        pipe = self.r.pipeline()
+        for key in keys:
+            pipe.hgetall(key)
+        out = []
+        for index, info in enumerate(pipe.execute()):
+            if not info:
+                continue
+            out.append({
+                "index": index, "pid": int(info.get("pid", 0)), "host": info.get("host"),
+                "state": "ready" if info.get("ready") == "1" else "starting", "ready": info.get("ready") == "1",
+                "runs": int(info.get("runs", 0)), "runs_total": int(info.get("runs_total", 0)),
+                "slots": int(info.get("slots", 1)),
+                **{k: float(info[k]) for k in ("rss_mb", "uptime", "busy", "epochs_per_s", "frame_ms", "warm_copies")
+                   if k in info},
+            })
+        return out
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """This web process stops: its streams end (browsers reconnect elsewhere); runs go on in the workers."""
+        self._closing.set()
+        if self._monitor is not threading.current_thread():
+            self._monitor.join(timeout=3)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _free_slots(self) -> int:
+        """Free run slots of the ready processes: runs they will take at once do not count as waiting."""
+        return sum(max(0, w["slots"] - w["runs"]) for w in self.workers() if w["ready"])
+
+    def _info(self, run_id: str) -> dict[str, str]:
+        info = self.store.info(run_id)
+        if not info:
+            raise UnknownRun(run_id)
+        return info
+
+    def _monitor_loop(self) -> None:
+        """Runs whose worker stopped beating get an error; runs nobody watches are stopped."""
+        s = self.settings
+        while not self._closing.wait(MONITOR_EVERY):
+            try:
+                self._check(s)
+            except Exception:
+                log.exception("celery runner monitor")
+
+    def _check(self, s: RunnerSettings) -> None:
+        now = time.time()
+        for run_id in self.r.smembers(ACTIVE):
+            info = self.store.info(run_id)
+            if not info or info.get("state") in TERMINAL_EVENTS:
+                self.r.srem(ACTIVE, run_id)
+            elif not self.r.exists(redis_store.hb_key(run_id)):
+                log.error("run %s: its training process stopped beating", run_id)
+                self.store.add_json(run_id, "error", {"reason": "worker_died", "message": WORKER_DIED,
+                                                      "epoch": int(info.get("epoch") or 0)})
+            else:
+                self._stop_if_abandoned(run_id, info, now, s)
+        for run_id in self.r.lrange(QUEUE, 0, -1):
+            info = self.store.info(run_id)
+            if not info:
+                self.r.lrem(QUEUE, 0, run_id)
+            else:
+                self._stop_if_abandoned(run_id, info, now, s)
+
+    def _stop_if_abandoned(self, run_id: str, info: dict[str, str], now: float, s: RunnerSettings) -> None:
+        if int(info.get("watchers") or 0) > 0 or info.get("stopping"):
+            return
+        limit = s.disconnect_grace if info.get("ever") == "1" else s.connect_timeout
+        if now - float(info.get("idle_since") or now) > limit:
+            log.info("run %s has no watcher: stopping it", run_id)
+            self.r.hset(run_key(run_id), "stopping", 1)
+            self.control(run_id, "stop")

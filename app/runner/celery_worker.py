@@ -1,0 +1,281 @@
+"""Inside a Celery worker process: warm TensorFlow once, then interleave runs with the embedded worker's loop.
+
+Each prefork process runs the same ``Worker`` loop (app/runner/worker.py) and ``ActiveRun`` rules
+(app/runner/slots.py) as an embedded worker, in a thread, so one process interleaves up to
+KP_RUNS_PER_WORKER runs. A Celery task admits one run: it waits for a free slot in its process,
+hands the run to the loop and returns (Celery then offers the process the next run). Only the
+pipes differ: control messages come from each run's Redis list, events go to its Redis stream.
+A thread refreshes the heartbeat key of every run here each second; the web side ends a run
+whose heartbeat expired (the process was killed) with an `error`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from typing import Any
+
+import psutil
+
+from app.runner import redis_store
+from app.runner.base import TERMINAL_EVENTS
+from app.runner.redis_store import Store
+
+log = logging.getLogger("kp.celery")
+HEARTBEAT_EVERY = 1.0
+BALANCE_WAIT = 0.5  # seconds a busier process holds a run back so an idler one can take the next
+STATE: dict[str, Any] = {}  # this process: engine, cache, store, registry key, current run
+
+
+def worker_timeout() -> int:
+    """KP_WORKER_TIMEOUT: seconds without a heartbeat after which a run's process counts as dead."""
+    return max(2, int(float(os.environ.get("KP_WORKER_TIMEOUT") or 10)))
+
+
+def _store() -> Store:
+    if "store" not in STATE:
+        from app.runner.base import RunnerSettings
+
+        s = RunnerSettings.from_mapping(os.environ)
+        STATE["settings"] = s
+        STATE["store"] = Store(redis_store.connect(), s.event_buffer, s.run_max_seconds + s.keep_finished,
+                               s.keep_finished)
+    return STATE["store"]
+
+
+def process_init() -> None:
+    """A new prefork child: register it, import and warm TensorFlow, then report it ready."""
+    from app.runner.worker import _limit_threads
+
+    store = _store()
+    STATE["key"] = f"{redis_store.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
+    STATE["started"] = time.time()
+    STATE["stats"] = {"ready": 0, "runs": 0, "runs_total": 0, "pid": os.getpid(), "host": socket.gethostname(),
+                      "slots": STATE["settings"].runs_per_worker}
+    STATE["alive"] = threading.Event()
+    STATE["lock"] = threading.Lock()
+    STATE["owned"] = set()  # runs this process trains (admitted by a task, until their end)
+    STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
+    threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
+    _limit_threads()
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+    from app import trainer as engine
+
+    copies = STATE["settings"].copies
+    warm = getattr(engine, "WARM_CONFIGS", ({},))
+    cache = engine.ModelCache(max_entries=max(16, copies * len(warm) + 2 * STATE["settings"].runs_per_worker))
+    engine.warm_up(cache)
+    STATE["engine"], STATE["cache"] = engine, cache
+    threading.Thread(target=_serve, name="kp-loop", daemon=True).start()
+    STATE["stats"]["ready"] = 1
+    log.info("training process %s is warm", os.getpid())
+
+
+def process_shutdown() -> None:
+    """The child exits (recycled or stopped): its runs end first (up to their budget), then it leaves the registry."""
+    if "key" in STATE:
+        STATE["stats"]["ready"] = 0  # no run is balanced onto a leaving process
+        wait_for_runs(STATE["settings"].run_max_seconds)
+        STATE["alive"].set()
+        try:
+            _store().r.delete(STATE["key"])
+        except Exception:  # the process is going anyway
+            pass
+
+
+def _registry_loop(store: Store) -> None:
+    """Every second: this process in the registry (for /healthz), and the current run's heartbeat."""
+    me = psutil.Process()
+    ttl = worker_timeout()
+    while not STATE["alive"].wait(HEARTBEAT_EVERY):
+        try:
+            pipe = store.r.pipeline()
+            stats = {**STATE["stats"], "rss_mb": round(me.memory_info().rss / 2**20, 1),
+                     "uptime": round(time.time() - STATE["started"], 1)}
+            pipe.hset(STATE["key"], mapping={k: str(v) for k, v in stats.items()})
+            pipe.expire(STATE["key"], ttl)
+            for run_id in list(STATE["owned"]):
+                pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=ttl)
+            pipe.execute()
+        except Exception:
+            log.exception("registry update failed")
+
+
+class ProcessControl:
+    """The worker loop's control pipe: runs handed over by tasks (in-process), controls from Redis lists."""
+
+    def __init__(self, store: Store, inbox: queue.SimpleQueue) -> None:
+        self.r = store.r
+        self.inbox = inbox
+        self.started: set[str] = set()  # runs whose start the loop has been given: only theirs are polled
+        self.pending: list[tuple] = []
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        if self.pending:
+            return True
+        try:
+            message = self.inbox.get_nowait()
+        except queue.Empty:
+            message = None
+        if message is not None:
+            self.started.add(message[1])
+            self.pending.append(message)
+            return True
+        keys = [redis_store.ctrl_key(run_id) for run_id in self.started]
+        if not keys:
+            if timeout > 0:
+                try:
+                    message = self.inbox.get(timeout=timeout)
+                except queue.Empty:
+                    return False
+                self.started.add(message[1])
+                self.pending.append(message)
+                return True
+            return False
+        if timeout <= 0.001:
+            pipe = self.r.pipeline(transaction=False)
+            for key in keys:
+                pipe.lpop(key)
+            items = [(key, raw) for key, raw in zip(keys, pipe.execute(), strict=True) if raw is not None]
+        else:
+            item = self.r.blpop(keys, timeout=timeout)
+            items = [item] if item else []
+        for key, raw in items:
+            action, args = json.loads(raw)
+            self.pending.append(("control", key[len("kp:run:"):-len(":ctrl")], action, args))
+        return bool(self.pending)
+
+    def recv(self) -> tuple:
+        if not self.pending and not self.poll(0):
+            raise EOFError("no message")
+        return self.pending.pop(0)
+
+    def ended(self, run_id: str) -> None:
+        self.started.discard(run_id)
+
+
+class RedisEvents:
+    """The worker loop's output pipe: events to each run's stream, figures to the registry."""
+
+    def __init__(self, store: Store, control: ProcessControl) -> None:
+        self.store = store
+        self.control = control
+
+    def send(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "event":
+            _, run_id, name, data, meta = message
+            self.store.add(run_id, name, data, meta)
+            if name in TERMINAL_EVENTS:
+                self.control.ended(run_id)
+                _release(run_id)
+        elif kind == "stats":
+            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "warm_copies")
+                                   if k in message[1]})
+
+
+def _serve() -> None:
+    """The process's training loop (a thread): the embedded worker's loop over Redis pipes."""
+    from app.runner.worker import Worker
+
+    store, s = STATE["store"], STATE["settings"]
+    while True:
+        control = ProcessControl(store, STATE["inbox"])
+        worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
+                        {"max_fps": s.max_fps, "budget": s.run_max_seconds, "copies": s.copies,
+                         "runs_per_worker": s.runs_per_worker})
+        try:
+            worker.serve()
+            return
+        except Exception:  # Redis went away mid-call, or a bug: end this process's runs, serve again
+            log.exception("the training loop failed; its runs end with an error")
+            time.sleep(1.0)
+            for run_id in list(STATE["owned"]):
+                with STATE["lock"]:
+                    STATE["owned"].discard(run_id)  # no more heartbeats: the web side ends it if we cannot
+                try:
+                    store.add_json(run_id, "error", {"reason": "internal", "epoch": 0, "message":
+                                                     "The training process lost its connection; start the run again."})
+                    _release(run_id)
+                except Exception:
+                    log.exception("run %s: could not report the failure", run_id)
+
+
+def _release(run_id: str) -> None:
+    """A run here ended: free its slot, drop its heartbeat and control list."""
+    with STATE["lock"]:
+        STATE["owned"].discard(run_id)
+        STATE["stats"]["runs"] = runs = len(STATE["owned"])
+    pipe = STATE["store"].r.pipeline()
+    pipe.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+    pipe.hset(STATE["key"], "runs", runs)  # at once, not at the next registry beat: the web admits by it
+    pipe.execute()
+
+
+def _least_other_load(r: Any) -> int | None:
+    """The fewest runs any other ready process of this cohort trains (None when there is none)."""
+    loads = []
+    for key in r.scan_iter(match=f"{redis_store.WORKER_PREFIX}*", count=500):
+        if key != STATE["key"]:
+            info = r.hmget(key, "ready", "runs")
+            if info[0] == "1":
+                loads.append(int(info[1] or 0))
+    return min(loads, default=None)
+
+
+def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
+    """Admit one run to this process's loop (a task of app.runner.celery_app); returns once it is handed over.
+
+    A full process waits for a slot. A process busier than the least-loaded other one waits up to
+    BALANCE_WAIT first: Celery hands tasks to idle processes, so meanwhile new runs go elsewhere.
+    """
+    store, s = _store(), STATE["settings"]
+    r = store.r
+    waited_from = time.monotonic()
+    other: int | None = None
+    checked = 0.0
+    while True:
+        if r.hget(redis_store.run_key(run_id), "state") in ("done", "error", None):
+            r.lrem(redis_store.QUEUE, 0, run_id)
+            store.announce_positions()
+            return  # stopped while queued, or forgotten
+        load = len(STATE["owned"])
+        now = time.monotonic()
+        if now - checked > 0.2:
+            other, checked = _least_other_load(r), now
+        balanced = other is None or load <= other or now - waited_from > BALANCE_WAIT
+        if load < s.runs_per_worker and balanced:
+            break
+        time.sleep(0.05)
+    with STATE["lock"]:
+        STATE["owned"].add(run_id)
+        STATE["stats"]["runs"] = runs = len(STATE["owned"])
+        STATE["stats"]["runs_total"] = int(STATE["stats"].get("runs_total", 0)) + 1
+    pipe = r.pipeline()
+    pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=worker_timeout())
+    pipe.sadd(redis_store.ACTIVE, run_id)
+    pipe.hset(STATE["key"], "runs", runs)
+    pipe.lrem(redis_store.QUEUE, 0, run_id)
+    worker = STATE["key"][len(redis_store.WORKER_PREFIX):]
+    pipe.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": worker})
+    pipe.execute()
+    STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights")}))
+    store.announce_positions()
+
+
+def wait_for_runs(timeout: float) -> None:
+    """Before this process exits (recycled after its N tasks): let its runs end, up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while STATE.get("owned") and time.monotonic() < deadline:
+        time.sleep(0.2)
