@@ -52,7 +52,7 @@ class CeleryRunner(Runner):
         if self._closing.is_set():
             raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
         free = self._free_slots()
-        if self.r.llen(QUEUE) >= s.queue_size + free:
+        if self._waiting() >= s.queue_size + free:
             raise RunFull(s.retry_after, f"Every training slot is busy and {s.queue_size} runs are waiting; "
                                          f"try again in {s.retry_after} s.")
         run_id = secrets.token_urlsafe(9)
@@ -183,6 +183,17 @@ class CeleryRunner(Runner):
 
     # ------------------------------------------------------------------ helpers
 
+    def _waiting(self) -> int:
+        """Runs really waiting. A queue entry whose run has already started or ended (a start or stop
+        racing with another web process, a restart) is dropped here rather than counted as waiting."""
+        waiting = 0
+        for run_id in self.r.lrange(QUEUE, 0, -1):
+            if self.r.hget(run_key(run_id), "state") == "queued":
+                waiting += 1
+            else:
+                self.r.lrem(QUEUE, 0, run_id)
+        return waiting
+
     def _free_slots(self) -> int:
         """Free run slots of the ready processes: runs they will take at once do not count as waiting."""
         return sum(max(0, w["slots"] - w["runs"]) for w in self.workers() if w["ready"])
@@ -216,7 +227,7 @@ class CeleryRunner(Runner):
                 self._stop_if_abandoned(run_id, info, now, s)
         for run_id in self.r.lrange(QUEUE, 0, -1):
             info = self.store.info(run_id)
-            if not info:
+            if not info or info.get("state") != "queued":  # gone, started or ended: not waiting
                 self.r.lrem(QUEUE, 0, run_id)
             else:
                 self._stop_if_abandoned(run_id, info, now, s)

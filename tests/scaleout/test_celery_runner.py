@@ -146,11 +146,16 @@ def test_a_full_cohort_queues_with_positions_then_gives_429(cohort):
     web = cohort["web"]
     capacity = web.health()["runs"]["capacity"]  # 2 processes × KP_RUNS_PER_WORKER=3
     assert capacity == 6
+    # Runs of earlier tests (stopped, or left to their watchers' grace) must be gone: this test fills every slot.
+    wait_until(lambda: web.health()["runs"]["active"] == 0 and web.health()["runs"]["queued"] == 0, 60, 0.3,
+               "the earlier tests' runs to end")
     tabs = [learner(web.url) for _ in range(4)]
     ids: list[str] = []
     try:
         ids += [start(web.url, tabs[i // 3], epochs=50_000, pace=5)["id"] for i in range(capacity)]
-        wait_until(lambda: web.health()["runs"]["active"] == capacity, 60, 0.3, "every slot to be taken")
+        wait_until(lambda: web.health()["runs"]["active"] == capacity
+                   and all(requests.get(f"{web.url}/api/runs/{i}", timeout=10).json()["state"] != "queued"
+                           for i in ids), 60, 0.3, "this test's runs to take every slot")
         queued = [start(web.url, tabs[2], epochs=50_000, pace=5) for _ in range(2)]
         ids += [q["id"] for q in queued]
         first = next(events(web.url + queued[1]["events_url"]))
