@@ -9,16 +9,9 @@ import numpy as np
 
 def init() -> None:
     """Process start: one TensorFlow thread each, as the training workers (app/runner/worker.py)."""
-    from app.runner.worker import _limit_threads
+    from app.runner.worker import single_threaded_tensorflow
 
-    _limit_threads()
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass
+    single_threaded_tensorflow()
 
 
 def fold(dataset: str, train: list[int], test: list[int], params: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def _store() -> Store:
 
 def process_init() -> None:
     """A new prefork child: register it, import and warm TensorFlow, then report it ready."""
-    from app.runner.worker import _limit_threads
+    from app.runner.worker import single_threaded_tensorflow
 
     store = _store()
     STATE["key"] = f"{redis_store.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
@@ -62,14 +62,7 @@ def process_init() -> None:
     STATE["owned"] = set()  # runs this process trains (admitted by a task, until their end)
     STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
     threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
-    _limit_threads()
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass
+    single_threaded_tensorflow()
     from app import trainer as engine
 
     copies = STATE["settings"].copies

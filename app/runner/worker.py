@@ -35,9 +35,8 @@ def _limit_threads() -> None:
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tiny networks: the CPU is faster than a GPU round trip
 
 
-def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -> None:
-    """Process entry point: warm up, report ready, serve runs until told to exit or the web goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the web process decides
+def single_threaded_tensorflow() -> None:
+    """Import TensorFlow limited to one thread of each kind: every training process (embedded, Celery, lab)."""
     _limit_threads()
     import tensorflow as tf
 
@@ -46,6 +45,12 @@ def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         pass  # already initialised: the environment variables did it
+
+
+def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -> None:
+    """Process entry point: warm up, report ready, serve runs until told to exit or the web goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the web process decides
+    single_threaded_tensorflow()
     from app import trainer as engine
 
     copies = int(options.get("copies", 1))

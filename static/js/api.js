@@ -36,7 +36,8 @@ export function describe(errors, status) {
     .join("\n");
 }
 
-async function request(method, url, body) {
+/** A JSON request; a non-2xx answer throws ApiError with the server's field messages. */
+export async function request(method, url, body) {
   const init = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";

@@ -1,27 +1,9 @@
 // The sweeps API (docs/sweep.md) for the page: start a sweep, follow its event stream, cancel it.
 // Used by the sweep panel (sweep.js) and the lesson comparisons (compare.js).
 
-import { ApiError } from "./api.js";
+import { request } from "./api.js";
 
-async function post(url, body) {
-  const init = { method: "POST", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(url, init);
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const errors = data && Array.isArray(data.errors) ? data.errors : [{ field: "", message: response.statusText }];
-    throw new ApiError(response.status, errors, Number(response.headers.get("Retry-After")) || null);
-  }
-  return data;
-}
+const post = (url, body) => request("POST", url, body);
 
 /**
  * Start a sweep and follow it.
