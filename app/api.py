@@ -22,6 +22,7 @@ from app.weight_edit import check_edit
 bp = Blueprint("api", __name__)
 
 LIST_FIELDS = ("features", "hidden_layers")
+START_MODES = ("running", "paused", "step")
 
 
 def runner():
@@ -129,10 +130,16 @@ def dataset(name: str):
 
 @bp.post("/api/runs")
 def create_run():
-    """Validate the settings and start (or queue) a run: 201 {id, events_url}."""
+    """Validate the settings and start (or queue) a run: 201 {id, events_url}.
+
+    The query parameter `start` (running, paused or step) says how the run begins.
+    """
+    start = request.args.get("start", "running")
+    if start not in START_MODES:
+        raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
     config = validated(settings_from_request())
     try:
-        created = runner().submit(config)
+        created = runner().submit(config, start=start)
     except RunFull as exc:
         raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}

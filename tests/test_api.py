@@ -23,6 +23,7 @@ import pytest
         ({"data": {"learning_rate": "99"}}, 400, "learning_rate", "less than or equal to 10"),
         ({"data": {"features": "x1,nope"}}, 400, "features.1", "must be one of"),
         ({"json": {"features": ["x1"] * 70000}}, 413, "body", "larger than"),
+        ({"json": {}, "query_string": {"start": "later"}}, 400, "start", "must be one of"),
     ],
 )
 def test_bad_run_requests_name_the_field(client, kwargs, status, field, fragment):

@@ -83,6 +83,18 @@ def test_queue_positions_then_429_then_the_queued_run_starts(runner):
     wait_until(lambda: runner.health()["runs"]["active"] == 0, 10, message="free slots")
 
 
+def test_a_run_created_to_step_trains_exactly_one_epoch_then_waits(runner):
+    run_id = runner.submit(parse_config({"epochs": 50_000, "pace": "max"}), start="step")["id"]
+    reader = Reader(runner, run_id)
+    assert reader.next("started")[1]["epoch"] == 0
+    assert reader.next("state")[1] == {"state": "paused", "epoch": 0}  # before its first epoch
+    assert reader.next("frame")[1]["epoch"] == 1
+    runner.control(run_id, "step")
+    assert reader.next("frame")[1]["epoch"] == 2  # a running run at max pace would be far ahead
+    runner.control(run_id, "stop")
+    reader.close()
+
+
 def test_a_paced_run_keeps_its_pace(runner):
     run_id = submit(runner, pace=40, epochs=50_000)
     reader = Reader(runner, run_id)

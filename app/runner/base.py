@@ -93,8 +93,13 @@ class Runner(ABC):
     settings: RunnerSettings
 
     @abstractmethod
-    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Start (or queue) a run, optionally from given weights; {"id", "state"}; RunFull when there is no room."""
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None,
+               start: str = "running") -> dict[str, Any]:
+        """Start (or queue) a run, optionally from given weights; {"id", "state"}; RunFull when there is no room.
+
+        `start` is "running", "paused" or "step" (paused after exactly one epoch): a pause sent after
+        creation races the first epochs of a fast run, so the page's step button asks at creation.
+        """
 
     @abstractmethod
     def control(self, run_id: str, action: str, args: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class CeleryRunner(Runner):
 
     # ------------------------------------------------------------------ the Runner interface
 
-    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None,
+               start: str = "running") -> dict[str, Any]:
         s = self.settings
         if self._closing.is_set():
             raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
@@ -63,7 +64,9 @@ class CeleryRunner(Runner):
         pipe.expire(run_key(run_id), self.store.ttl)
         pipe.rpush(QUEUE, run_id)
         pipe.execute()
-        self.celery.send_task("kp.run", args=[run_id, config.model_dump(mode="json"), {"weights": weights}])
+        self.celery.send_task("kp.run", args=[run_id, config.model_dump(mode="json"),
+                                                  {"weights": weights, "paused": start != "running",
+                                                   "steps": int(start == "step")}])
         if self.r.llen(QUEUE) > free:  # it really waits: tell it (and the others) their place
             self.store.announce_positions()
         return {"id": run_id, "state": "queued"}

@@ -263,7 +263,9 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
     worker = STATE["key"][len(redis_store.WORKER_PREFIX):]
     pipe.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": worker})
     pipe.execute()
-    STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights")}))
+    STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights"),
+                                                  "paused": bool(options.get("paused")),
+                                                  "steps": int(options.get("steps") or 0)}))
     store.announce_positions()
 
 

@@ -55,7 +55,8 @@ class EmbeddedRunner(Supervision, Runner):
 
     # ------------------------------------------------------------------ the Runner interface
 
-    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def submit(self, config: RunConfig, weights: list[dict[str, Any]] | None = None,
+               start: str = "running") -> dict[str, Any]:
         s = self.settings
         with self._lock:
             if self._closing:
@@ -66,6 +67,7 @@ class EmbeddedRunner(Supervision, Runner):
                     "All %(slots)s training slots are busy and the queue is full; try again in %(seconds)s s.",
                     slots=s.workers * s.runs_per_worker, seconds=s.retry_after))
             record = RunRecord(secrets.token_urlsafe(9), config, s.event_buffer, weights)
+            record.paused, record.steps = start != "running", int(start == "step")
             self._runs[record.id] = record
             if worker is not None:
                 self._assign(record, worker)

@@ -67,7 +67,9 @@ export const api = {
   config: () => request("GET", "/api/config"),
   dataset: (name, { n_samples, noise, train_ratio, seed }) =>
     request("GET", `/api/datasets/${encodeURIComponent(name)}?` + new URLSearchParams({ n_samples, noise, train_ratio, seed })),
-  createRun: (config) => request("POST", "/api/runs", config),
+  /** start: "running" (default), "paused", or "step" (paused after exactly one epoch). */
+  createRun: (config, start = "running") =>
+    request("POST", start === "running" ? "/api/runs" : `/api/runs?start=${encodeURIComponent(start)}`, config),
   control: (id, action) => request("POST", `/api/runs/${encodeURIComponent(id)}/${action}`),
   set: (id, values) => request("POST", `/api/runs/${encodeURIComponent(id)}/set`, values),
   /** One weight ({kind: "weight", layer, source, target, value}) or bias ({kind: "bias", layer, node, value}). */

@@ -146,12 +146,14 @@ function active(run) {
 
 async function startRun({ step = false } = {}) {
   const token = ++runToken;
-  const run = (app.run = { id: null, stream: null, token, state: "starting", step });
-  setStatus(t("Starting a run…"));
-  const config = runConfig(app.settings);
   const fork = nextCreate;
   nextCreate = null;
-  const create = fork || (() => api.createRun(config));
+  // A step asks the server for exactly one epoch at creation; a pause sent afterwards would race a fast
+  // run's first epochs. A fork (saved weights) cannot ask, so it pauses and steps once it exists.
+  const run = (app.run = { id: null, stream: null, token, state: "starting", step: step && Boolean(fork) });
+  setStatus(t("Starting a run…"));
+  const config = runConfig(app.settings);
+  const create = fork || (() => api.createRun(config, step ? "step" : "running"));
   let created;
   try {
     created = await create();

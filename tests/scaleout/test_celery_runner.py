@@ -40,6 +40,22 @@ def test_a_run_end_to_end_through_celery(cohort):
     assert status["state"] == "done" and status["epoch"] == 40 and status["summary"]["epochs"] == 40
 
 
+def test_a_run_created_to_step_trains_one_epoch_then_waits(cohort):
+    url = cohort["web"].url
+    response = requests.post(url + "/api/runs?start=step", json={"epochs": 50_000, "pace": "max"}, timeout=10)
+    assert response.status_code == 201, response.text
+    run = response.json()
+    seen = []
+    for event in events(url + run["events_url"]):
+        seen.append((event["event"], event["data"].get("epoch")))
+        if event["event"] == "frame" and len([s for s in seen if s[0] == "frame"]) == 1:
+            requests.post(f"{url}/api/runs/{run['id']}/step", timeout=10)
+        elif event["event"] == "frame":
+            break
+    stop(url, run["id"])
+    assert [s for s in seen if s[0] in ("state", "frame")] == [("state", 0), ("frame", 1), ("frame", 2)]
+
+
 def test_reconnect_with_last_event_id_misses_no_frame(cohort):
     url = cohort["web"].url
     run = start(url, epochs=80, pace=40)
