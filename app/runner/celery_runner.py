@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from flask_babel import gettext
+
 from app.config import RunConfig
 from app.runner import redis_store
 from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
@@ -51,11 +53,12 @@ class CeleryRunner(Runner):
                start: str = "running") -> dict[str, Any]:
         s = self.settings
         if self._closing.is_set():
-            raise RunFull(s.retry_after, "The server is restarting; try again in a few seconds.")
+            raise RunFull(s.retry_after, gettext("The server is restarting; try again in a few seconds."))
         free = self._free_slots()
         if self._waiting() >= s.queue_size + free:
-            raise RunFull(s.retry_after, f"Every training slot is busy and {s.queue_size} runs are waiting; "
-                                         f"try again in {s.retry_after} s.")
+            raise RunFull(s.retry_after, gettext(
+                "Every training slot is busy and %(n)s runs are waiting; try again in %(seconds)s s.",
+                n=s.queue_size, seconds=s.retry_after))
         run_id = secrets.token_urlsafe(9)
         now = time.time()
         pipe = self.r.pipeline()
