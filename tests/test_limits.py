@@ -15,7 +15,7 @@ class CountingRunner:
     def __init__(self) -> None:
         self.states: dict[str, str] = {}
 
-    def submit(self, config, weights=None):
+    def submit(self, config, weights=None, start="running"):
         run_id = f"r{len(self.states)}"
         self.states[run_id] = "running"
         return {"id": run_id, "state": "running"}
