@@ -22,12 +22,17 @@ from flask_babel import gettext
 from app.config import RunConfig
 from app.runner import redis_store
 from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
-from app.runner.redis_store import ACTIVE, QUEUE, Store, events_key, run_key
+from app.runner.redis_store import ACTIVE, QUEUE, Store, events_key, run_key, watch_key
 from app.runner.supervise import STOPPED, WORKER_DIED
 
 log = logging.getLogger(__name__)
 MONITOR_EVERY = 1.0
 NEXT_STATE = {"pause": "paused", "step": "paused", "resume": "running", "stop": "done"}
+
+
+def watch_lease(settings: RunnerSettings) -> float:
+    """Seconds a stream's lease lasts: three missed renewals (one per heartbeat) and it has ended."""
+    return 3 * settings.heartbeat + 1
 
 
 class CeleryRunner(Runner):
@@ -63,7 +68,7 @@ class CeleryRunner(Runner):
         now = time.time()
         pipe = self.r.pipeline()
         pipe.hset(run_key(run_id), mapping={"state": "queued", "epoch": 0, "config": config.model_dump_json(),
-                                            "created": now, "idle_since": now, "watchers": 0, "ever": 0})
+                                            "created": now, "idle_since": now, "ever": 0})
         pipe.expire(run_key(run_id), self.store.ttl)
         pipe.rpush(QUEUE, run_id)
         pipe.execute()
@@ -98,15 +103,25 @@ class CeleryRunner(Runner):
         self._info(run_id)
         return self._follow(run_id, last_event_id or 0)
 
+    def _lease(self, run_id: str, watcher: str) -> None:
+        """Hold (or renew) this stream's lease on the run: the run is watched until the lease ends."""
+        pipe = self.r.pipeline()
+        pipe.zadd(watch_key(run_id), {watcher: time.time() + watch_lease(self.settings)})
+        pipe.expire(watch_key(run_id), self.store.ttl)
+        pipe.execute()
+
     def _follow(self, run_id: str, last: int) -> Iterator[Event | None]:
         key = run_key(run_id)
-        pipe = self.r.pipeline()
-        pipe.hincrby(key, "watchers", 1)
-        pipe.hset(key, "ever", 1)
-        pipe.execute()
+        watcher = secrets.token_hex(8)
+        self._lease(run_id, watcher)
+        self.r.hset(key, "ever", 1)
         block = max(1, int(self.settings.heartbeat * 1000))
+        renewed = time.monotonic()
         try:
             while not self._closing.is_set():
+                if time.monotonic() - renewed >= self.settings.heartbeat:
+                    self._lease(run_id, watcher)
+                    renewed = time.monotonic()
                 reply = self.r.xread({events_key(run_id): f"0-{last}"}, count=100, block=block)
                 entries = reply[0][1] if reply else []
                 for entry_id, fields in entries:
@@ -120,7 +135,7 @@ class CeleryRunner(Runner):
                     yield None
         finally:
             pipe = self.r.pipeline()
-            pipe.hincrby(key, "watchers", -1)
+            pipe.zrem(watch_key(run_id), watcher)
             pipe.hset(key, "idle_since", time.time())
             pipe.execute()
 
@@ -239,10 +254,15 @@ class CeleryRunner(Runner):
                 self._stop_if_abandoned(run_id, info, now, s)
 
     def _stop_if_abandoned(self, run_id: str, info: dict[str, str], now: float, s: RunnerSettings) -> None:
-        if int(info.get("watchers") or 0) > 0 or info.get("stopping"):
+        """Stop a run nobody has watched for the grace period; a lease that ended counts as a closed stream."""
+        if info.get("stopping"):
             return
+        leases = self.r.zrange(watch_key(run_id), 0, -1, withscores=True)
+        if any(end > now for _, end in leases):
+            return
+        last_seen = max([float(info.get("idle_since") or now), *(end for _, end in leases)])
         limit = s.disconnect_grace if info.get("ever") == "1" else s.connect_timeout
-        if now - float(info.get("idle_since") or now) > limit:
+        if now - last_seen > limit:
             log.info("run %s has no watcher: stopping it", run_id)
             self.r.hset(run_key(run_id), "stopping", 1)
             self.control(run_id, "stop")

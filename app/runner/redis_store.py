@@ -2,12 +2,14 @@
 
 Keys (every one expires; ``{id}`` is the run id):
 
-- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), watchers, idle_since...
+- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), idle_since, ever...
 - ``kp:run:{id}:events`` stream: one entry per SSE event, fields ``n`` (name) and ``d`` (JSON text).
   Entry ids are ``0-<seq>`` (XADD ``0-*``: Redis numbers them), so the SSE id is ``seq`` and a
   Last-Event-ID N resumes with ``XREAD ... 0-N``; web and worker append to the one sequence.
 - ``kp:run:{id}:ctrl`` list: control messages, oldest first (RPUSH by the web, LPOP/BLPOP by the worker).
 - ``kp:run:{id}:hb`` string: the worker's heartbeat; when it expires mid-run the worker is gone.
+- ``kp:run:{id}:watch`` sorted set: one member per open stream, scored with the time its lease ends. A web
+  process renews its streams' leases every heartbeat, so a web process killed hard leaves leases that simply end.
 - ``kp:queue`` list of queued run ids; ``kp:active`` set of running ones; ``kp:completed``, ``kp:frames`` counters.
 - ``kp:worker:{host}:{pid}`` hash: one Celery worker process (ready, rss_mb, runs...), refreshed every second.
 
@@ -79,6 +81,10 @@ def ctrl_key(run_id: str) -> str:
 
 def hb_key(run_id: str) -> str:
     return f"kp:run:{run_id}:hb"
+
+
+def watch_key(run_id: str) -> str:
+    return f"kp:run:{run_id}:watch"
 
 
 def state_after(name: str, meta: dict[str, Any]) -> str:

@@ -207,3 +207,53 @@ def test_a_run_nobody_watches_is_stopped(cohort):
         assert runner.result(run_id)["reason"] == "stopped"
     finally:
         runner.shutdown()
+
+
+WATCHER = """
+import sys
+from app.config import parse_config
+from app.runner.base import RunnerSettings
+from app.runner.celery_runner import CeleryRunner
+
+runner = CeleryRunner(RunnerSettings(heartbeat=0.5, connect_timeout=600, disconnect_grace=600), sys.argv[1])
+run_id = runner.submit(parse_config({"epochs": 50_000, "pace": 10}))["id"]
+stream = runner.events(run_id)
+next(e for e in stream if e is not None and e.name == "frame")
+print(run_id, flush=True)
+for _ in stream:  # watching, until this process is killed
+    pass
+"""
+
+
+def test_a_web_process_killed_hard_does_not_keep_its_runs_watched(cohort):
+    """Its streams' leases end; another web process's monitor stops the run after the grace period."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.runner.base import RunnerSettings
+    from app.runner.celery_runner import CeleryRunner
+    from app.runner.redis_store import watch_key
+
+    root = Path(__file__).resolve().parents[2]
+    web = subprocess.Popen([sys.executable, "-c", WATCHER, cohort["redis"].url], cwd=root, stdout=subprocess.PIPE,
+                           text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    runner = CeleryRunner(RunnerSettings(disconnect_grace=1.0, connect_timeout=600), cohort["redis"].url)
+    try:
+        run_id = web.stdout.readline().strip()
+        assert run_id, "the watching process printed no run id"
+        r = redis.Redis.from_url(cohort["redis"].url, decode_responses=True)
+        first = r.zrange(watch_key(run_id), 0, -1, withscores=True)
+        assert len(first) == 1
+        # A live watcher renews its lease, so the run goes on under a monitor with a 1 s grace.
+        wait_until(lambda: r.zscore(watch_key(run_id), first[0][0]) > first[0][1], 10, 0.1, "a renewed lease")
+        assert runner.status(run_id)["state"] == "running"
+        web.send_signal(signal.SIGKILL)  # no finally: blocks run, the lease is simply not renewed
+        web.wait(10)
+        assert r.zcard(watch_key(run_id)) == 1
+        wait_until(lambda: runner.status(run_id)["state"] == "done", 30, 0.2, "the unwatched run to stop")
+        assert runner.result(run_id)["reason"] == "stopped"
+    finally:
+        if web.poll() is None:
+            web.kill()
+        runner.shutdown()
