@@ -1,8 +1,9 @@
-"""Saved runs in a real database: SQLite by default, any SQLAlchemy URL by KP_DATABASE_URL.
+"""Saved runs and finished sweeps in a real database: SQLite by default, any SQLAlchemy URL by KP_DATABASE_URL.
 
 A teacher saves a run (config, final figures, curves, weights) and shares its link;
 learners open and fork it. Renaming and deleting need the edit token handed out once
-at save time (only its hash is stored). The schema comes from Alembic migrations.
+at save time (only its hash is stored). A sweep is stored when it ends, so its table
+can be shown from a link in a later class. The schema comes from Alembic migrations.
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ class SavedRun(Base):
     weights: Mapped[str] = mapped_column(Text)
     forked_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
     edit_token_hash: Mapped[str] = mapped_column(String(64))
+
+
+class StoredSweep(Base):
+    """A finished sweep: its full view (app.sweep_jobs.Sweep.view) as JSON text."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)
 
 
 class Forbidden(PermissionError):
@@ -86,7 +98,7 @@ def upgrade(url: str) -> None:
 
 
 class Store:
-    """CRUD over saved runs."""
+    """CRUD over saved runs; finished sweeps are written once and read."""
 
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -151,3 +163,15 @@ class Store:
                 return False
             session.delete(row)
             return True
+
+    def save_sweep(self, sweep_id: str, state: str, view: dict[str, Any]) -> None:
+        """Store a finished sweep's full view (written again if it was stored before)."""
+        with Session(self.engine) as session, session.begin():
+            session.merge(StoredSweep(id=sweep_id, created_at=_now(), state=state,
+                                      data=json.dumps(view, separators=(",", ":"))))
+
+    def get_sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        """A stored sweep's full view, or None."""
+        with Session(self.engine) as session:
+            row = session.get(StoredSweep, sweep_id)
+            return json.loads(row.data) if row else None

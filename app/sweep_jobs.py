@@ -86,6 +86,7 @@ class Trial:
         self.point_index = point_index
         self.point = point
         self.config = config.model_copy(update={"pace": "max"})
+        self.seed = config.seed
         self.state = "pending"  # pending, running, done, error, cancelled
         self.run_id: str | None = None
         self.summary: dict[str, Any] | None = None
@@ -100,13 +101,22 @@ class Trial:
 
     def view(self, heavy: bool = True) -> dict[str, Any]:
         """JSON of a trial; `heavy` adds the thumbnail and curves."""
-        out = {"index": self.index, "point_index": self.point_index, "point": self.point, "seed": self.config.seed,
+        out = {"index": self.index, "point_index": self.point_index, "point": self.point, "seed": self.seed,
                "state": self.state, "run_id": self.run_id, "epoch": self.epoch, "summary": self.summary,
                "message": self.message}
         if heavy:
             out["thumbnail"] = self.thumbnail
             out["curves"] = self.curve.rows
         return out
+
+    @classmethod
+    def restore(cls, view: dict[str, Any], base: RunConfig) -> Trial:
+        """An ended trial from its stored view (a finished sweep read back from the database)."""
+        trial = cls(view["index"], view["point_index"], view["point"], base.model_copy(update={"seed": view["seed"]}))
+        trial.state, trial.run_id, trial.epoch = view["state"], view.get("run_id"), view.get("epoch", 0)
+        trial.summary, trial.message, trial.thumbnail = view.get("summary"), view.get("message"), view.get("thumbnail")
+        trial.curve.rows = view.get("curves") or trial.curve.rows
+        return trial
 
 
 class Sweep:
@@ -133,6 +143,22 @@ class Sweep:
     @property
     def ended(self) -> bool:
         return self.state != "running"
+
+    @classmethod
+    def restore(cls, view: dict[str, Any]) -> Sweep:
+        """A finished sweep from its stored full view; its event log replays every trial, the table and `done`."""
+        trials = [Trial.restore(t, RunConfig()) for t in view["trials"]]
+        sweep = cls(view["id"], "", view["kind"], view["params"], trials, view.get("base") or {}, view.get("lesson"))
+        sweep.created = view.get("created", sweep.created)
+        for trial in trials:
+            if trial.state in ("done", "error"):
+                sweep.publish("trial", trial.view())
+        sweep.publish("progress", sweep.progress())
+        sweep.wall_time = view.get("wall_time")
+        sweep.ended_at = time.monotonic()
+        sweep.state = view["state"]
+        sweep.publish("done", sweep.progress())
+        return sweep
 
     def counts(self) -> dict[str, int]:
         states = [t.state for t in self.trials]
@@ -185,21 +211,29 @@ class Sweep:
             if not batch:
                 yield None
 
-    def finish(self, state: str) -> None:
+    def finish(self, state: str) -> bool:
+        """End the sweep once; True for the call that ended it."""
         with self._cond:
             if self.ended:
-                return
+                return False
             self.wall_time = round(time.monotonic() - self.started, 3)
             self.ended_at = time.monotonic()
             self.state = state
             self.publish("done", self.progress())  # under the lock: a follower sees the end and `done` together
+            return True
 
 
 class SweepManager:
     """Every sweep of this web process and the scheduler that feeds their trials to the pool."""
 
-    def __init__(self, runner: Callable[[], Runner], settings: SweepSettings | None = None) -> None:
+    def __init__(self, runner: Callable[[], Runner], settings: SweepSettings | None = None,
+                 archive: Callable[[Sweep], None] | None = None,
+                 lookup: Callable[[str], dict[str, Any] | None] | None = None) -> None:
+        """`archive` stores a sweep when it ends; `lookup` reads a stored one back (app.store), so a finished
+        sweep outlives this process and the hour it stays in memory."""
         self._runner = runner
+        self._archive = archive
+        self._lookup = lookup
         self.settings = settings or SweepSettings()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -232,8 +266,17 @@ class SweepManager:
         return sweep
 
     def get(self, sweep_id: str) -> Sweep | None:
+        """A sweep of this process, or a finished one read back from the archive."""
         with self._lock:
-            return self._sweeps.get(sweep_id)
+            sweep = self._sweeps.get(sweep_id)
+        if sweep is not None or self._lookup is None:
+            return sweep
+        view = self._lookup(sweep_id)
+        if view is None:
+            return None
+        sweep = Sweep.restore(view)
+        with self._lock:
+            return self._sweeps.setdefault(sweep_id, sweep)
 
     def cancel(self, sweep: Sweep) -> None:
         """Pending trials never start; running ones are stopped now (their workers are free at once)."""
@@ -371,8 +414,12 @@ class SweepManager:
             trial.state, trial.message = "error", data.get("message") or "the run failed"
 
     def _maybe_finish(self, sweep: Sweep) -> None:
-        if all(t.ended for t in sweep.trials):
-            sweep.finish("cancelled" if sweep.cancelled.is_set() else "done")
+        if all(t.ended for t in sweep.trials) and sweep.finish("cancelled" if sweep.cancelled.is_set() else "done"):
+            if self._archive is not None:
+                try:
+                    self._archive(sweep)
+                except Exception:  # the sweep stays readable in memory for its hour
+                    log.exception("sweep %s could not be stored", sweep.id)
 
     def _forget_old(self) -> None:
         now = time.monotonic()

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from app.config import ConfigError, _describe
 from app.errors import ApiError
 from app.lessons import lesson_by_id, lesson_configs
+from app.saved import store
 from app.streaming import HEADERS, parse_last_event_id, sse
 from app.sweep import MAX_RUNS, METRICS, SweepSpec, expand
 from app.sweep_jobs import Sweep, SweepManager, SweepSettings
@@ -30,7 +31,10 @@ def manager() -> SweepManager:
     ext = current_app.extensions
     if "kp_sweeps" not in ext:
         settings = SweepSettings.from_mapping({**os.environ, **current_app.config})
-        ext["kp_sweeps"] = SweepManager(ext["kp_runner"], settings)
+        db = store()  # the saved runs' database: finished sweeps are stored beside them
+        ext["kp_sweeps"] = SweepManager(ext["kp_runner"], settings,
+                                        archive=lambda sweep: db.save_sweep(sweep.id, sweep.state, sweep.view()),
+                                        lookup=db.get_sweep)
     return ext["kp_sweeps"]
 
 
@@ -84,8 +88,8 @@ def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, An
 def _sweep(sweep_id: str) -> Sweep:
     sweep = manager().get(sweep_id)
     if sweep is None:
-        raise ApiError(404, gettext("no sweep with id '%(id)s' (finished sweeps are kept for an hour)", id=sweep_id),
-                       "sweep")
+        raise ApiError(404, gettext("no sweep with id '%(id)s' (a sweep is stored once it has finished; one cut "
+                                    "short by a server restart is lost)", id=sweep_id), "sweep")
     return sweep
 
 

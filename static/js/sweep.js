@@ -5,7 +5,7 @@
 
 import { t } from "./i18n.js";
 import { runConfig } from "./state.js";
-import { startSweep } from "./sweepclient.js";
+import { followSweep, getSweep, startSweep } from "./sweepclient.js";
 import { meanStd, num, thumbnail, valueText } from "./thumbs.js";
 
 const $ = (id) => document.getElementById(id);
@@ -115,30 +115,56 @@ async function start(page) {
   setRunning(true);
   $("sweep-status").textContent = t("Starting the sweep…");
   try {
-    state.sweep = await startSweep(made.body, {
-      progress: (v) => show(v),
-      trial: (trial) => {
-        if (trial.thumbnail && !state.thumbs.has(trial.point_index)) {
-          state.thumbs.set(trial.point_index, trial.thumbnail);
-          renderTable();
-        }
-      },
-      done: (v) => {
-        show(v);
-        setRunning(false);
-        $("sweep-status").textContent = v.state === "cancelled" ? t("Sweep cancelled.")
-          : t("Sweep finished in {seconds} s.", { seconds: num(v.wall_time) });
-      },
-      lost: (text) => {
-        setRunning(false);
-        $("sweep-status").textContent = text;
-      },
-    });
-    $("sweep-csv").href = state.sweep.csvUrl;
+    state.sweep = await startSweep(made.body, handlers());
+    showLinks();
   } catch (err) {
     setRunning(false);
     $("sweep-status").textContent = "";
     page.showError(t("The sweep was refused: {message}", { message: err.message }));
+  }
+}
+
+function handlers() {
+  return {
+    progress: (v) => show(v),
+    trial: (trial) => {
+      if (trial.thumbnail && !state.thumbs.has(trial.point_index)) {
+        state.thumbs.set(trial.point_index, trial.thumbnail);
+        renderTable();
+      }
+    },
+    done: (v) => {
+      show(v);
+      setRunning(false);
+      $("sweep-status").textContent = v.state === "cancelled" ? t("Sweep cancelled.")
+        : t("Sweep finished in {seconds} s.", { seconds: num(v.wall_time) });
+    },
+    lost: (text) => {
+      setRunning(false);
+      $("sweep-status").textContent = text;
+    },
+  };
+}
+
+function showLinks() {
+  const id = encodeURIComponent(state.sweep.id);
+  $("sweep-csv").href = state.sweep.csvUrl;
+  $("sweep-link").href = `/?sweep=${id}`;
+}
+
+/** Open a sweep from a link (`/?sweep=<id>`): a running one is followed, a finished one read from the server. */
+async function open(page, id) {
+  state.sweep?.close();
+  Object.assign(state, { sweep: null, params: [], rows: [], thumbs: new Map() });
+  try {
+    const view = await getSweep(id);
+    state.params = view.params;
+    setRunning(view.state === "running");
+    state.sweep = followSweep(view.id, handlers()); // replays the trials (thumbnails), the table and `done`
+    showLinks();
+    $("sweep-section").scrollIntoView({ block: "start" });
+  } catch (err) {
+    page.showError(t("Could not open the sweep: {message}", { message: err.message }));
   }
 }
 
@@ -157,6 +183,7 @@ function setRunning(running) {
   $("sweep-start").disabled = running;
   $("sweep-cancel").disabled = !running;
   $("sweep-csv").hidden = running || !state.sweep;
+  $("sweep-link").hidden = running || !state.sweep;
 }
 
 function setProgress(finished, total) {
@@ -258,4 +285,6 @@ export function init(page) {
   updateForm();
   setRunning(false);
   renderTable();
+  const linked = new URLSearchParams(location.search).get("sweep");
+  if (linked) open(page, linked);
 }

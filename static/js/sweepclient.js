@@ -1,4 +1,5 @@
-// The sweeps API (docs/sweep.md) for the page: start a sweep, follow its event stream, cancel it.
+// The sweeps API (docs/sweep.md) for the page: start a sweep or open one by id, follow its event stream,
+// cancel it.
 // Used by the sweep panel (sweep.js) and the lesson comparisons (compare.js).
 
 import { request } from "./api.js";
@@ -13,7 +14,18 @@ const post = (url, body) => request("POST", url, body);
  */
 export async function startSweep(body, on) {
   const created = await post("/api/sweeps", body);
-  const source = new EventSource(created.events_url);
+  return followSweep(created.id, on, created.runs);
+}
+
+/** A sweep by id: its view now (running, or finished and stored on the server). */
+export const getSweep = (id) => request("GET", `/api/sweeps/${encodeURIComponent(id)}`);
+
+/**
+ * Follow a sweep's events: a finished one replays its trials, its table and `done`.
+ * @returns {{id, runs, csvUrl, cancel(), close()}}
+ */
+export function followSweep(id, on, runs = undefined) {
+  const source = new EventSource(`/api/sweeps/${encodeURIComponent(id)}/events`);
   let closed = false;
   const close = () => {
     closed = true;
@@ -31,10 +43,10 @@ export async function startSweep(body, on) {
     if (!closed && source.readyState === EventSource.CLOSED) on.lost?.("The sweep's event stream closed.");
   };
   return {
-    id: created.id,
-    runs: created.runs,
-    csvUrl: `/api/sweeps/${encodeURIComponent(created.id)}/results.csv`,
-    cancel: () => post(`/api/sweeps/${encodeURIComponent(created.id)}/cancel`),
+    id,
+    runs,
+    csvUrl: `/api/sweeps/${encodeURIComponent(id)}/results.csv`,
+    cancel: () => post(`/api/sweeps/${encodeURIComponent(id)}/cancel`),
     close,
   };
 }

@@ -35,6 +35,16 @@ def test_learning_rate_sweep_fills_three_rows_and_sorts(open_page):
     assert rates == ["0.01", "0.1", "0.3"]
     page.click("#sweep-table button[data-key='learning_rate']")
     assert page.get_attribute("#sweep-table th:has(button[data-key='learning_rate'])", "aria-sort") == "descending"
+    # The finished sweep is stored: its link opens the same table, with thumbnails, in another window.
+    link = page.get_attribute("#sweep-link", "href")
+    assert link.startswith("/?sweep=") and page.is_visible("#sweep-link")
+    other = open_page()
+    other.goto(link)
+    other.wait_for_function(f"() => {ROWS_JS} === 3 && document.getElementById('sweep-progress').value === 3")
+    assert column(other, "test_loss") == sorted(losses)
+    assert other.evaluate("[...document.querySelectorAll('#sweep-table canvas.kp-thumb')].filter(c => c.width > 1)"
+                          ".length") == 3
+    assert other.get_attribute("#sweep-csv", "href") == page.get_attribute("#sweep-csv", "href")
 
 
 def train_to_done(page) -> None:
