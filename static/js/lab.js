@@ -5,18 +5,19 @@ import { describe } from "./api.js";
 import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
+const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown
 const POLL_MS = 1000;
 // Editable settings: [key, label, kind]. "layers" is a comma-separated list of neuron counts.
 const FIELDS = [
-  ["name", "Name", "text"],
-  ["hidden_layers", "Hidden layers", "layers"],
-  ["input_dropout", "Input dropout", "number"],
-  ["dropout", "Hidden dropout", "number"],
-  ["max_norm", "Max-norm (0 = none)", "number"],
-  ["learning_rate", "Learning rate", "number"],
-  ["momentum", "Momentum", "number"],
-  ["epochs", "Epochs", "number"],
-  ["batch_size", "Batch size", "number"],
+  ["name", N_("Name"), "text"],
+  ["hidden_layers", N_("Hidden layers"), "layers"],
+  ["input_dropout", N_("Input dropout"), "number"],
+  ["dropout", N_("Hidden dropout"), "number"],
+  ["max_norm", N_("Max-norm (0 = none)"), "number"],
+  ["learning_rate", N_("Learning rate"), "number"],
+  ["momentum", N_("Momentum"), "number"],
+  ["epochs", N_("Epochs"), "number"],
+  ["batch_size", N_("Batch size"), "number"],
 ];
 
 const state = { configs: [], job: null, timer: null };

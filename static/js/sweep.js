@@ -9,22 +9,23 @@ import { followSweep, getSweep, startSweep } from "./sweepclient.js";
 import { meanStd, num, thumbnail, valueText } from "./thumbs.js";
 
 const $ = (id) => document.getElementById(id);
+const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown
 const PARAMS = ["learning_rate", "batch_size", "activation", "regularization", "regularization_rate", "noise",
   "train_ratio", "dropout", "optimizer"];
 const LABELS = {
-  learning_rate: "Learning rate", batch_size: "Batch size", activation: "Activation", regularization: "Regularization",
-  regularization_rate: "Regularization rate", noise: "Noise", train_ratio: "Ratio of training data",
-  dropout: "Dropout", optimizer: "Optimizer",
+  learning_rate: N_("Learning rate"), batch_size: N_("Batch size"), activation: N_("Activation"),
+  regularization: N_("Regularization"), regularization_rate: N_("Regularization rate"), noise: N_("Noise"),
+  train_ratio: N_("Ratio of training data"), dropout: N_("Dropout"), optimizer: N_("Optimizer"),
 };
 const label = (name) => (LABELS[name] ? t(LABELS[name]) : name);
 const RANGES = new Set(["learning_rate", "regularization_rate", "dropout"]); // continuous: random search draws in a range
 const COLUMNS = [
-  { key: "test_loss", label: "Test loss" },
-  { key: "train_loss", label: "Training loss" },
-  { key: "test_accuracy", label: "Test accuracy" },
-  { key: "train_accuracy", label: "Training accuracy" },
-  { key: "epochs", label: "Epochs" },
-  { key: "elapsed", label: "Time (s)" },
+  { key: "test_loss", label: N_("Test loss") },
+  { key: "train_loss", label: N_("Training loss") },
+  { key: "test_accuracy", label: N_("Test accuracy") },
+  { key: "train_accuracy", label: N_("Training accuracy") },
+  { key: "epochs", label: N_("Epochs") },
+  { key: "elapsed", label: N_("Time (s)") },
 ];
 
 const state = {
