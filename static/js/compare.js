@@ -253,6 +253,9 @@ async function lessonPicker() {
   }
   for (const lesson of lessons) select.add(new Option(lessonText(lesson.title), lesson.id));
   $("compare-lesson-run").disabled = lessons.length === 0;
+  on("lesson", ({ lesson }) => {
+    if (lesson && lessons.some((l) => l.id === lesson.id)) select.value = lesson.id;
+  });
   $("compare-lesson-run").addEventListener("click", () => {
     const lesson = lessons.find((l) => l.id === select.value);
     if (lesson) emit("compare-lesson", { lesson });

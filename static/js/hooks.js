@@ -10,6 +10,8 @@
 //   "reset"    {}                the view was reset (new run, reset button)
 //   "language" {lang}            the page switched language: redraw text you composed (t() now gives the new one)
 //   "compare-lesson" {lesson}    a lesson panel asks for the lesson's comparison runs (compare.js runs them)
+//   "lesson"   {lesson}          the learner chose a lesson in the course panel (null: none); the compare bar's
+//                                picker follows, so its "Run the comparison" runs the lesson at hand
 
 const bus = new EventTarget();
 

@@ -80,6 +80,7 @@ export function initLessons(page) {
     const lesson = lessons.find((l) => l.id === select.value) || null;
     show(lesson);
     if (lesson) page.apply(lessonSettings(lesson, page.settings));
+    emit("lesson", { lesson });
   });
   $("lesson-compare").addEventListener("click", () => current && emit("compare-lesson", { lesson: current }));
 

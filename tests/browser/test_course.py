@@ -162,7 +162,8 @@ def test_incompatible_settings_show_the_server_message_next_to_the_control(open_
 
 def test_lesson_applies_its_preset_and_asks_for_the_comparison(open_page):
     page = open_page("dataset=circle")
-    page.wait_for_function("() => document.getElementById('lesson').options.length > 5")
+    page.wait_for_function("() => document.getElementById('lesson').options.length > 5 && "
+                           "document.getElementById('compare-lesson-select').options.length > 5")
     page.evaluate("""() => import('/static/js/hooks.js').then(h =>
         h.on('compare-lesson', d => { window.compared = d.lesson; }))""")
     page.select_option("#lesson", "day65-ex7-activation")
@@ -171,6 +172,8 @@ def test_lesson_applies_its_preset_and_asks_for_the_comparison(open_page):
     assert s["learning_rate"] == 1 and s["mode"] == "classic" and s["epochs"] == 500 and not s["advanced"]
     assert "learning rate 1" in page.text_content("#lesson-text")
     assert page.text_content("#lesson-question").strip()
+    # The compare bar's picker follows, so its "Run the comparison" runs the lesson at hand.
+    page.wait_for_function("() => document.getElementById('compare-lesson-select').value === 'day65-ex7-activation'")
     page.click("#lesson-compare")
     page.wait_for_function("() => window.compared")
     assert page.evaluate("compared.compare") == {"field": "activation", "values": ["tanh", "relu", "sigmoid"]}
