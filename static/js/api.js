@@ -65,8 +65,9 @@ export async function request(method, url, body) {
 
 export const api = {
   config: () => request("GET", "/api/config"),
-  dataset: (name, { n_samples, noise, train_ratio, seed }) =>
-    request("GET", `/api/datasets/${encodeURIComponent(name)}?` + new URLSearchParams({ n_samples, noise, train_ratio, seed })),
+  dataset: (name, { n_samples, noise, train_ratio, seed, n_classes = null }) =>
+    request("GET", `/api/datasets/${encodeURIComponent(name)}?` + new URLSearchParams({
+      n_samples, noise, train_ratio, seed, ...(n_classes ? { n_classes } : {}) })),
   /** start: "running" (default), "paused", or "step" (paused after exactly one epoch). */
   createRun: (config, start = "running") =>
     request("POST", start === "running" ? "/api/runs" : `/api/runs?start=${encodeURIComponent(start)}`, config),

@@ -30,7 +30,7 @@ const OPTIONS = {
   regularization_rate: REGULARIZATION_RATES, problem: PROBLEMS, pace: PACES, mode: MODES,
   grid_resolution: RESOLUTIONS, epochs: EPOCH_LIMITS,
 };
-const SLIDERS = { train_ratio: (v) => `${v}%`, noise: (v) => `${v}`, batch_size: (v) => `${v}` };
+const SLIDERS = { train_ratio: (v) => `${v}%`, noise: (v) => `${v}`, n_classes: (v) => `${v}`, batch_size: (v) => `${v}` };
 
 /** Zero-padded, grouped epoch as TF Playground shows it (000,123), grouped per the page's locale. */
 export function formatEpoch(n) {
@@ -90,11 +90,13 @@ export class Controls {
       select.value = value;
     }
     for (const [setting, show] of Object.entries(SLIDERS)) {
+      if (setting === "n_classes") continue; // _showClasses: it depends on the dataset
       const input = document.querySelector(`input[data-setting="${setting}"]`);
       if (Number(s[setting]) > Number(input.max)) input.max = s[setting]; // as TF does for a URL noise above 50
       input.value = s[setting];
       $(`${input.id}-value`).textContent = show(s[setting]);
     }
+    this._showClasses(s);
     for (const box of document.querySelectorAll('input[type="checkbox"][data-setting]')) {
       box.checked = Boolean(s[box.dataset.setting]);
     }
@@ -125,6 +127,16 @@ export class Controls {
     this.datasets = list;
     this.fetchPoints = fetchPoints;
     this._showDatasets(current);
+    this._showClasses(current);
+  }
+
+  /** The class-count slider: shown for multi-class datasets only, at the chosen count or the dataset's own. */
+  _showClasses(s) {
+    const dataset = this.datasets.find((d) => d.name === s.dataset);
+    const value = s.n_classes ?? dataset?.n_classes ?? 3;
+    $("n-classes-row").hidden = !dataset?.multiclass;
+    $("n-classes").value = value;
+    $("n-classes-value").textContent = String(value);
   }
 
   _showDatasets(s) {

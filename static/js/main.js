@@ -76,8 +76,10 @@ function change(partial) {
   if (partial.problem && partial.problem !== app.settings.problem) {
     next.dataset = app.datasets.find((d) => d.problem === partial.problem)?.name || next.dataset;
   }
+  if (next.dataset !== app.settings.dataset && !("n_classes" in partial)) next.n_classes = null; // its own count
   // TF Playground draws a new seed whenever the data changes.
-  const dataChange = ["problem", "dataset", "noise", "train_ratio"].some((k) => k in partial && partial[k] !== app.settings[k]);
+  const dataChange = ["problem", "dataset", "noise", "n_classes", "train_ratio"]
+    .some((k) => k in partial && partial[k] !== app.settings[k]);
   if (dataChange) next.seed = randomSeed();
   apply(next);
 }
@@ -124,7 +126,8 @@ async function liveChange(changed) {
 function loadPoints() {
   const token = ++pointsToken;
   const s = app.settings;
-  api.dataset(s.dataset, { n_samples: runConfig(s).n_samples, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed })
+  api.dataset(s.dataset, { n_samples: runConfig(s).n_samples, noise: s.noise, train_ratio: s.train_ratio, seed: s.seed,
+    n_classes: s.n_classes })
     .then((data) => {
       if (token !== pointsToken) return;
       boundary.setPoints(data, s.problem);

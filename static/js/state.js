@@ -29,6 +29,7 @@ export const DEFAULTS = Object.freeze({
   problem: "classification",
   dataset: "circle",
   noise: 0,
+  n_classes: null, // blobs and spiral arms: 3–5 classes; null = the dataset's own (3), left out of the hash
   train_ratio: 50,
   batch_size: 10,
   seed: 0,
@@ -55,7 +56,8 @@ export const LIVE = new Set([
   "learning_rate", "pace", "regularization_rate", "epochs", "target_loss", "momentum", "beta_1", "beta_2", "rho",
 ]);
 // Settings that change the generated points.
-export const DATA_KEYS = new Set(["problem", "dataset", "noise", "train_ratio", "seed", "n_samples", "advanced"]);
+export const DATA_KEYS = new Set(["problem", "dataset", "noise", "n_classes", "train_ratio", "seed", "n_samples",
+  "advanced"]);
 
 const ENUMS = {
   problem: PROBLEMS,
@@ -65,7 +67,7 @@ const ENUMS = {
 };
 const NUMBERS = [
   "noise", "train_ratio", "batch_size", "seed", "learning_rate", "regularization_rate", "epochs", "grid_resolution",
-  "target_loss",
+  "target_loss", "n_classes",
 ];
 const BOOLEANS = ["show_test", "discretize"];
 
@@ -136,6 +138,7 @@ export function runConfig(s) {
     dataset: s.dataset,
     n_samples: N_SAMPLES[s.problem] || 500,
     noise: s.noise,
+    ...(s.n_classes ? { n_classes: s.n_classes } : {}), // the server refuses it for a two-class dataset
     train_ratio: s.train_ratio,
     seed: s.seed,
     features: [...s.features],

@@ -270,3 +270,23 @@ def test_phone_width_stacks_without_horizontal_scroll(open_page):
     top = page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top", ".output-column")
     data_top = page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top", ".data-column")
     assert top > data_top + 300  # the output column is below, not beside
+
+
+def test_multiclass_datasets_have_a_class_count(open_page):
+    rows = "document.querySelectorAll('#confusion table.confusion-table:first-of-type tbody tr').length"
+    page = open_page("dataset=blobs&n_classes=4&pace=max&epochs=20&seed=5")
+    page.wait_for_selector("#n-classes-row", state="visible")
+    assert page.input_value("#n-classes") == "4" and page.text_content("#n-classes-value") == "4"
+    page.click("#play-pause-button")
+    page.wait_for_function(f"() => {rows} === 4", timeout=120_000)  # the run trained on four classes
+    page.wait_for_function("() => kp.state.run && kp.state.run.state === 'done'", timeout=120_000)
+    # Five classes: new data, a new seed, the hash and the next run follow.
+    page.fill("#n-classes", "5")
+    page.dispatch_event("#n-classes", "change")
+    page.wait_for_function("() => location.hash.includes('n_classes=5') && !kp.state.run")
+    page.click("#play-pause-button")
+    page.wait_for_function(f"() => {rows} === 5", timeout=120_000)
+    # A two-class dataset has no class count: the slider hides and the setting leaves the hash.
+    page.click('#datasets [data-dataset="circle"]')
+    page.wait_for_selector("#n-classes-row", state="hidden")
+    assert "n_classes" not in page.evaluate("location.hash")
