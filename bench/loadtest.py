@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,7 @@ class Learner(threading.Thread):
         self.session = requests.Session()
         self.first_frame: list[float] = []
         self.frames = self.epochs = self.runs = self.rejected = self.errors = self.lost = self.failed_requests = 0
+        self.rejected_by: Counter[str] = Counter()  # "field: message" of each 429
         self.watch_seconds = 0.0
 
     def run(self) -> None:
@@ -154,6 +156,8 @@ class Learner(threading.Thread):
         response = self.session.post(self.url + "/api/runs", json=PRESET, timeout=30)
         if response.status_code == 429:
             self.rejected += 1
+            errors = (response.json() or {}).get("errors") or [{}]
+            self.rejected_by[f"{errors[0].get('field')}: {errors[0].get('message')}"] += 1
             wait = float(response.headers.get("Retry-After", "5"))
             time.sleep(max(0.0, min(wait, self.until - time.monotonic())))
             return
@@ -228,6 +232,7 @@ def run_backend(backend: str, learners: int, seconds: float) -> dict[str, Any]:
         "runs_lost": sum(learner.lost for learner in crowd) + stuck,
         "errors": sum(learner.errors for learner in crowd),
         "rejected_429": sum(learner.rejected for learner in crowd),
+        "rejected_by": dict(sum((learner.rejected_by for learner in crowd), Counter())),
         "failed_requests": sum(learner.failed_requests for learner in crowd),
         "first_frame_s": {"p50": percentile(first, 0.5), "p95": percentile(first, 0.95), "n": len(first)},
         "frames_per_s_per_learner": {"mean": round(statistics.fmean(per_fps), 2) if per_fps else None,

@@ -60,7 +60,7 @@ class CeleryRunner(Runner):
         if self._closing.is_set():
             raise RunFull(s.retry_after, gettext("The server is restarting; try again in a few seconds."))
         free = self._free_slots()
-        if self._waiting() >= s.queue_size + free:
+        if not self._has_room(s):
             raise RunFull(s.retry_after, gettext(
                 "Every training slot is busy and %(n)s runs are waiting; try again in %(seconds)s s.",
                 n=s.queue_size, seconds=s.retry_after))
@@ -214,6 +214,16 @@ class CeleryRunner(Runner):
             else:
                 self.r.lrem(QUEUE, 0, run_id)
         return waiting
+
+    def _has_room(self, s: RunnerSettings) -> bool:
+        """Room for one more run: training and waiting runs below the ready processes' slots plus the queue.
+
+        Counted from `kp:active` and the queue, which change the moment a run is admitted or ends, not from the
+        processes' own figures, which lag by up to a second: a learner starting a new run right after the last one
+        ended would otherwise be refused while its slot is free.
+        """
+        capacity = sum(w["slots"] for w in self.workers() if w["ready"])
+        return self.r.scard(ACTIVE) + self._waiting() < capacity + s.queue_size
 
     def _free_slots(self) -> int:
         """Free run slots of the ready processes: runs they will take at once do not count as waiting."""
