@@ -13,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 // Lesson config keys the Simple panel has; any other key needs Advanced mode.
 const SIMPLE_KEYS = [
   "problem", "dataset", "noise", "train_ratio", "batch_size", "features", "hidden_layers", "activation",
-  "learning_rate", "regularization", "regularization_rate", "epochs", "mode",
+  "learning_rate", "regularization", "regularization_rate", "epochs", "mode", "n_classes", "target_loss",
 ];
 const KEPT = ["pace", "grid_resolution", "show_test", "discretize", "seed"]; // the learner's view, not the lesson's
 const LAYER_KEYS = Object.keys(LAYER_DEFAULT);

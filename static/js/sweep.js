@@ -4,7 +4,8 @@
 // CSV export and cancel. The current page settings are the base of every run.
 
 import { t } from "./i18n.js";
-import { runConfig } from "./state.js";
+import { lessonSettings } from "./lessons.js";
+import { N_SAMPLES, runConfig } from "./state.js";
 import { followSweep, getSweep, startSweep } from "./sweepclient.js";
 import { meanStd, num, thumbnail, valueText } from "./thumbs.js";
 
@@ -153,12 +154,21 @@ function showLinks() {
   $("sweep-link").href = `/?sweep=${id}`;
 }
 
+/** Page settings for a sweep's base config (a page's RunConfig, or a lesson's partial one). */
+function baseSettings(base, current) {
+  const config = { ...base };
+  if (config.n_samples === N_SAMPLES[config.problem || "classification"]) delete config.n_samples; // the page's own
+  for (const key of ["seed", "pace", "grid_resolution"]) delete config[key]; // the learner's view, not the sweep's
+  return lessonSettings({ config }, current);
+}
+
 /** Open a sweep from a link (`/?sweep=<id>`): a running one is followed, a finished one read from the server. */
 async function open(page, id) {
   state.sweep?.close();
   Object.assign(state, { sweep: null, params: [], rows: [], thumbs: new Map() });
   try {
     const view = await getSweep(id);
+    page.apply(baseSettings(view.base, page.settings)); // the map shows the data the sweep trained on
     state.params = view.params;
     setRunning(view.state === "running");
     state.sweep = followSweep(view.id, handlers()); // replays the trials (thumbnails), the table and `done`

@@ -38,9 +38,11 @@ def test_learning_rate_sweep_fills_three_rows_and_sorts(open_page):
     # The finished sweep is stored: its link opens the same table, with thumbnails, in another window.
     link = page.get_attribute("#sweep-link", "href")
     assert link.startswith("/?sweep=") and page.is_visible("#sweep-link")
-    other = open_page()
+    other = open_page("dataset=circle&epochs=500")
     other.goto(link)
     other.wait_for_function(f"() => {ROWS_JS} === 3 && document.getElementById('sweep-progress').value === 3")
+    settings = other.evaluate("kp.settings")  # the page takes the sweep's base settings: its data on the map
+    assert (settings["dataset"], settings["epochs"], settings["advanced"]) == ("xor", 100, False)
     assert column(other, "test_loss") == sorted(losses)
     assert other.evaluate("[...document.querySelectorAll('#sweep-table canvas.kp-thumb')].filter(c => c.width > 1)"
                           ".length") == 3
