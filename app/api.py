@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from flask_babel import gettext
 
 from app import datasets
-from app.config import LEARNING_RATES, REGULARIZATION_RATES, ConfigError, RunConfig, parse_config
+from app.config import LEARNING_RATES, REGULARIZATION_RATES, ConfigError, RunConfig, find_dataset, parse_config
 from app.errors import ApiError
 from app.features import FEATURES
 from app.lessons import LESSONS
@@ -107,7 +107,7 @@ def lessons():
 def dataset(name: str):
     """Points of a dataset, split into train and test, so the page can draw them before training."""
     try:
-        info = datasets.lookup(name)
+        info = find_dataset(name)
     except ValueError as exc:
         raise ApiError(404, str(exc).removeprefix("dataset: "), "dataset") from None
     if info is None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.datasets import DATASETS, lookup
+from app.datasets import DATASETS, DatasetInfo, UploadUnusable, lookup
 from app.error_text import language, pydantic_message
 from app.features import FEATURE_NAMES
 from app.options import (
@@ -149,7 +149,7 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _dataset_matches_problem(self) -> RunConfig:
-        info = lookup(self.dataset)
+        info = find_dataset(self.dataset)
         if info is None:
             raise ValueError("dataset: " + gettext("unknown dataset '%(name)s'; choose one of %(choices)s",
                                                    name=self.dataset, choices=", ".join(DATASETS)))
@@ -255,6 +255,14 @@ def _describe(err: dict[str, Any]) -> dict[str, str]:
     else:
         msg = translated or msg
     return {"field": field, "message": msg}
+
+
+def find_dataset(name: str) -> DatasetInfo | None:
+    """app.datasets.lookup, with an unusable upload's message in the reader's language."""
+    try:
+        return lookup(name)
+    except UploadUnusable as exc:
+        raise ValueError("dataset: " + gettext(exc.msgid, **exc.params)) from None
 
 
 def parse_config(data: Any) -> RunConfig:

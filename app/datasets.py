@@ -162,10 +162,24 @@ DATASETS: dict[str, DatasetInfo] = {
 UPLOAD_PREFIX = "upload:"
 
 
+def N_(msgid: str) -> str:
+    """Marks a message id for extraction (scripts/i18n.py); the web layer translates it (no Flask here)."""
+    return msgid
+
+
+class UploadUnusable(ValueError):
+    """An upload the map cannot use. `msgid` and `params` let app.config say it in the reader's language."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.msgid, self.params = msgid, params
+        super().__init__("dataset: " + msgid % params)
+
+
 def lookup(name: str) -> DatasetInfo | None:
     """A registered dataset, or an uploaded CSV named "upload:<id>" (app/upload_store.py); None if unknown.
 
-    Raises ValueError ("dataset: ...") for an upload the map cannot use (gone, or not two features).
+    Raises UploadUnusable (a ValueError, "dataset: ...") for an upload the map cannot use (gone, or not two
+    features); app.config.find_dataset gives its message in the reader's language.
     """
     if not name.startswith(UPLOAD_PREFIX):
         return DATASETS.get(name)
@@ -174,11 +188,11 @@ def lookup(name: str) -> DatasetInfo | None:
     upload_id = name[len(UPLOAD_PREFIX):]
     meta = upload_store.meta(upload_id)
     if meta is None:
-        raise ValueError(f"dataset: no upload '{upload_id}' (uploads are deleted after "
-                         f"{upload_store.ttl_seconds() / 3600:g} hours); upload the CSV again")
+        raise UploadUnusable(N_("no upload '%(id)s' (uploads are deleted after %(hours)s hours); upload the CSV "
+                                "again"), id=upload_id, hours=f"{upload_store.ttl_seconds() / 3600:g}")
     if len(meta["features"]) != 2:
-        raise ValueError(f"dataset: the upload has {len(meta['features'])} features; the map trains on "
-                         "two-feature uploads (use the lab for more)")
+        raise UploadUnusable(N_("the upload has %(n)s features; the map trains on two-feature uploads (use the lab "
+                                "for more)"), n=len(meta["features"]))
 
     def generate(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         x, y, _ = upload_store.load(upload_id)  # every row: n_samples and noise do not apply

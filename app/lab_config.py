@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.error_text import pydantic_message
 
 MAX_WORK = 5_000_000  # rows × epochs × folds × configurations of one job (Sonar's three: 1.9 M, ~2 min)
 
@@ -64,7 +67,7 @@ class LabJob(BaseModel):
     @classmethod
     def _dataset(cls, v: str) -> str:
         if v != "sonar" and not v.startswith("upload:"):
-            raise ValueError('choose "sonar" or an uploaded CSV as "upload:<id>"')
+            raise ValueError(gettext('choose "sonar" or an uploaded CSV as "upload:<id>"'))
         return v
 
 
@@ -79,13 +82,15 @@ class LabError(ValueError):
 def parse_job(data: Any) -> LabJob:
     """Validate a JSON object into a LabJob or raise LabError naming each field."""
     if not isinstance(data, dict):
-        raise LabError([{"field": "body", "message": "expected a JSON object"}])
+        raise LabError([{"field": "body", "message": gettext("expected a JSON object")}])
     try:
         return LabJob.model_validate(data)
     except ValidationError as exc:
         errors = []
         for e in exc.errors():
             field = ".".join(str(p) for p in e["loc"]) or "body"
-            message = f"unknown field '{field}'" if e["type"] == "extra_forbidden" else e["msg"]
-            errors.append({"field": field, "message": message.removeprefix("Value error, ")})
+            message = e["msg"].removeprefix("Value error, ")  # our own validators' text is translated already
+            if e["type"] != "value_error":  # pydantic's English, in the reader's language (app/error_text.py)
+                message = pydantic_message(e["type"], e.get("ctx") or {}, field, message) or message
+            errors.append({"field": field, "message": message})
         raise LabError(errors) from None

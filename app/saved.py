@@ -238,8 +238,8 @@ def export_script():
 def _script(config) -> str:
     """The Keras script; an uploaded CSV has no generator to carry, so it is refused by name."""
     if config.dataset.startswith("upload:"):
-        raise ApiError(400, "the Keras script of a run on an uploaded CSV is not available; the script carries "
-                            "only the built-in dataset generators", "dataset")
+        raise ApiError(400, gettext("the Keras script of a run on an uploaded CSV is not available; the script "
+                                    "carries only the built-in dataset generators"), "dataset")
     return python_script(config)
 
 

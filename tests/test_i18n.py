@@ -107,6 +107,12 @@ def test_custom_validator_and_http_errors_in_zh_tw(client):
     assert client.get("/api/nothing-here", headers=zh).get_json()["errors"][0]["message"] == "找不到"
     body = client.post("/api/runs", data="{", content_type="application/json", headers=zh).get_json()
     assert CJK.search(body["errors"][0]["message"])
+    # The lab's and the script export's messages too: pydantic's, our validators' and our own.
+    lab = {e["field"]: e["message"] for e in client.post(
+        "/api/lab/jobs", json={"folds": 11, "dataset": "circle", "colour": 1}, headers=zh).get_json()["errors"]}
+    assert set(lab) == {"folds", "dataset", "colour"} and all(CJK.search(m) for m in lab.values()), lab
+    script = client.post("/api/export/script", json={"dataset": "upload:abcdefghijkl"}, headers=zh).get_json()
+    assert script["errors"][0]["field"] == "dataset" and CJK.search(script["errors"][0]["message"]), script
 
 
 def test_page_is_rendered_in_the_request_language_with_its_catalogue(client):
