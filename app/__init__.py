@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from app import errors, i18n
 from app.settings import ServerSettings
+from app.web import errors, i18n
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -28,7 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     i18n.register(app)
 
-    from app import api, lab, limits, metrics, pages, saved, sweeps_api, uploads
+    from app.lab import views as lab
+    from app.share import views as saved
+    from app.sweeps import views as sweeps_api
+    from app.web import limits, metrics, pages, uploads
+    from app.web import runs as api
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

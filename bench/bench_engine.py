@@ -32,7 +32,7 @@ def cold_first_frame() -> dict:
     """A fresh process: import TF, build, trace and compile, first frame (what a worker's start costs)."""
     code = (
         "import time; t=time.perf_counter();"
-        "from app.trainer import Trainer; from app.config import RunConfig; t1=time.perf_counter();"
+        "from app.engine.trainer import Trainer; from app.config.run_config import RunConfig; t1=time.perf_counter();"
         "tr=Trainer(RunConfig()); tr.train_epoch(); tr.frame(); t2=time.perf_counter();"
         "print(t1-t, t2-t1)"
     )
@@ -45,8 +45,8 @@ def naive_epochs_per_s(config, epochs: int) -> float:
     """One model.fit(epochs=1) plus evaluate on train and test per epoch: the slow streaming loop."""
     import keras
 
-    from app import datasets, features
-    from app.model import build_model, make_optimizer, output_spec
+    from app.data import datasets, features
+    from app.engine.model import build_model, make_optimizer, output_spec
 
     split = datasets.make(config.dataset, config.n_samples, config.noise, config.train_ratio, config.seed)
     x, xt = features.transform(split.x_train, config.features), features.transform(split.x_test, config.features)
@@ -66,8 +66,8 @@ def main() -> None:
     quick = "--quick" in sys.argv
     results: dict = {"cold_start": cold_first_frame()}
 
-    from app.config import RunConfig
-    from app.trainer import ModelCache, Trainer, warm_up
+    from app.config.run_config import RunConfig
+    from app.engine.trainer import ModelCache, Trainer, warm_up
 
     cache = ModelCache()
     t = time.perf_counter()

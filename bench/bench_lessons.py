@@ -29,7 +29,7 @@ TAIL = 50  # epochs over which instability is measured
 
 def train_once(config, cache) -> dict:
     """One run to its end: final figures, epochs run, and the spread of the test loss near the end."""
-    from app.trainer import Trainer
+    from app.engine.trainer import Trainer
 
     trainer = Trainer(config, cache)
     test_losses: list[float] = []
@@ -73,8 +73,8 @@ def label(lesson: dict, value) -> str:
 
 def measure(lesson: dict, repeats: int) -> list[dict]:
     """Every compared value of a lesson over `repeats` seeds."""
-    from app.lessons import lesson_configs
-    from app.trainer import ModelCache
+    from app.config.lessons import lesson_configs
+    from app.engine.trainer import ModelCache
 
     cache = ModelCache()  # same architecture, other seed: reuse the traced model (as a worker does)
     rows = []
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--lesson", action="append", help="only these lesson ids (repeatable)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "lessons.json"))
     args = parser.parse_args()
-    from app.lessons import LESSONS
+    from app.config.lessons import LESSONS
 
     lessons = [lesson for lesson in LESSONS if not args.lesson or lesson["id"] in args.lesson]
     results = {"seeds": list(SEEDS[: args.repeats]), "lessons": []}

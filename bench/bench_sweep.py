@@ -22,7 +22,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from app.lessons import DAY65  # noqa: E402
+from app.config.lessons import DAY65  # noqa: E402
 from bench.bench_service import start_server, wait_warm  # noqa: E402
 from tests.sse_client import events  # noqa: E402
 

@@ -25,15 +25,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from app import lab_worker
+    from app.lab import worker as lab_worker
 
     lab_worker.init()
     import numpy as np
 
-    from app.lab_config import LabJob
-    from app.lab_folds import load, run_fold, splits
-    from app.lab_model import KerasMLP
-    from app.lab_runner import summarize
+    from app.lab.folds import load, run_fold, splits
+    from app.lab.jobs import summarize
+    from app.lab.model import KerasMLP
+    from app.lab.plan import LabJob
 
     job = LabJob(folds=args.folds, seed=args.seed)
     x, y, classes = load("sonar")

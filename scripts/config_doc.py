@@ -8,8 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import RunConfig  # noqa: E402
-from app.options import EarlyStoppingConfig, LayerConfig, LRScheduleConfig, ReduceLRConfig  # noqa: E402
+from app.config.options import EarlyStoppingConfig, LayerConfig, LRScheduleConfig, ReduceLRConfig  # noqa: E402
+from app.config.run_config import RunConfig  # noqa: E402
 
 INTRO = """# RunConfig — every setting of a run
 

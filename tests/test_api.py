@@ -96,7 +96,8 @@ def test_web_process_never_imports_tensorflow_even_after_starting_a_run(tmp_path
     code = textwrap.dedent(f"""
         import os, sys
         os.environ["KP_WORKERS"] = "1"
-        from app import create_app, shutdown
+        from app import create_app
+        from app import shutdown
         app = create_app({{"KP_DATABASE_URL": "sqlite:///{tmp_path}/t.db"}})
         assert "tensorflow" not in sys.modules
         client = app.test_client()

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from app.codegen import python_script
-from app.config import parse_config
-from app.lessons import LESSONS, lesson_configs
+from app.config.lessons import LESSONS, lesson_configs
+from app.config.run_config import parse_config
+from app.share.codegen import python_script
 
 ALL_OPTIONS = {
     "dataset": "gauss", "loss": "focal", "optimizer": "adam", "input_dropout": 0.1, "epochs": 4,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.config import ConfigError, RunConfig, field_docs, parse_config
+from app.config.run_config import ConfigError, RunConfig, field_docs, parse_config
 
 
 def test_defaults_are_tf_playground_defaults():

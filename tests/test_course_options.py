@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from app.callbacks import schedule_fn
-from app.config import RunConfig, parse_config
-from app.model import build_model, dense_layers, make_optimizer, neuron_layers
-from app.options import LRScheduleConfig
-from app.trainer import ModelCache, Trainer
+from app.config.options import LRScheduleConfig
+from app.config.run_config import RunConfig, parse_config
+from app.engine.callbacks import schedule_fn
+from app.engine.model import build_model, dense_layers, make_optimizer, neuron_layers
+from app.engine.trainer import ModelCache, Trainer
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_optimizers_with_their_parameters(settings, cls, attrs):
     ],
 )
 def test_incompatible_combinations_get_clear_messages(body, field):
-    from app.config import ConfigError
+    from app.config.run_config import ConfigError
 
     with pytest.raises(ConfigError) as info:
         parse_config(body)
@@ -91,7 +91,7 @@ def test_classic_mode_is_tf_playground_maths():
     assert out.activation.__name__ == "tanh" and config.resolved_loss == "square"
     assert isinstance(out.kernel_initializer, keras.initializers.RandomUniform)
     assert float(out.kernel_regularizer.l2) == pytest.approx(0.005)  # TF Playground's penalty is w²/2
-    from app.model import reset_weights
+    from app.engine.model import reset_weights
 
     reset_weights(model, config)
     assert np.allclose(out.bias.numpy(), 0.1) and np.abs(dense_layers(model)[0].kernel.numpy()).max() <= 0.5

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from app import datasets
-from app.datasets import DATASETS, make
+from app.data import datasets
+from app.data.datasets import DATASETS, make
 
 RNG = np.random.default_rng
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.frames import clean, decode_grid, encode_grid, grid_points
+from app.engine.frames import clean, decode_grid, encode_grid, grid_points
 
 
 def test_grid_points_bottom_row_first():

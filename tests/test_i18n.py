@@ -12,7 +12,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from app.i18n import LOCALES, TRANSLATIONS, normalise
+from app.web.i18n import LOCALES, TRANSLATIONS, normalise
 from tests.conftest import ROOT
 
 CATALOGUES = {lang: TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po" for lang, locale in LOCALES.items()}
@@ -142,8 +142,8 @@ def test_lessons_come_in_both_languages_from_the_catalogue(client):
 
 
 def test_exported_script_comments_follow_the_request_language(app):
-    from app.codegen import python_script
-    from app.config import parse_config
+    from app.config.run_config import parse_config
+    from app.share.codegen import python_script
 
     config = parse_config({})
     with app.test_request_context("/?lang=zh-TW"):
@@ -156,7 +156,7 @@ def test_exported_script_comments_follow_the_request_language(app):
 
 
 def test_stream_error_messages_are_translated_for_the_reader(app):
-    from app.stream_text import translated_events
+    from app.runner.messages import translated_events
 
     event = (7, "error", json.dumps({"reason": "diverged", "epoch": 1234, "learning_rate": 3.0,
                                      "message": "Training diverged at epoch 1234 ..."}))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from app.lab_config import PRESETS, LabJob
-from app.lab_folds import load, run_fold, splits
+from app.lab.folds import load, run_fold, splits
+from app.lab.plan import PRESETS, LabJob
 from tests.conftest import wait_until
 
 
@@ -67,7 +67,7 @@ def test_presets_are_the_articles_three_configurations():
 
 
 def test_keras_estimator_learns_and_respects_max_norm():
-    from app.lab_model import KerasMLP
+    from app.lab.model import KerasMLP
 
     rng = np.random.default_rng(3)
     y = np.repeat([0, 1, 2], 40)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.lessons import lesson_by_id, lesson_configs
-from app.trainer import ModelCache, Trainer
+from app.config.lessons import lesson_by_id, lesson_configs
+from app.engine.trainer import ModelCache, Trainer
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import statistics
 
 import pytest
 
-from app.lessons import LESSONS, lesson_by_id, lesson_configs
-from app.trainer import ModelCache, Trainer
+from app.config.lessons import LESSONS, lesson_by_id, lesson_configs
+from app.engine.trainer import ModelCache, Trainer
 
 
 @pytest.fixture(scope="module")

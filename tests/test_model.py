@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from app.config import RunConfig
-from app.model import build_model, dense_layers, make_optimizer, reset_weights
+from app.config.run_config import RunConfig
+from app.engine.model import build_model, dense_layers, make_optimizer, reset_weights
 
 
 def test_layers_units_and_activations_follow_config():

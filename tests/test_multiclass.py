@@ -5,11 +5,11 @@ import base64
 import numpy as np
 import pytest
 
-from app import datasets
-from app.codegen import python_script
-from app.config import ConfigError, parse_config
-from app.model import build_model, dense_layers
-from app.trainer import ModelCache, Trainer
+from app.config.run_config import ConfigError, parse_config
+from app.data import datasets
+from app.engine.model import build_model, dense_layers
+from app.engine.trainer import ModelCache, Trainer
+from app.share.codegen import python_script
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5])

@@ -11,12 +11,12 @@ import json
 import numpy as np
 import pytest
 
-from app.config import RunConfig
-from app.divergence import EXPLODE_EPOCHS, ExplosionWatch, baseline_loss
-from app.errors import ApiError
-from app.runner.slots import ActiveRun
-from app.trainer import ModelCache, Trainer
-from app.weight_edit import check_edit, layer_sizes
+from app.config.run_config import RunConfig
+from app.engine.divergence import EXPLODE_EPOCHS, ExplosionWatch, baseline_loss
+from app.engine.trainer import ModelCache, Trainer
+from app.engine.weight_edit import check_edit, layer_sizes
+from app.runner.active_run import ActiveRun
+from app.web.errors import ApiError
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_explosion_needs_epochs_in_a_row():
 
 
 def test_baseline_is_the_loss_of_a_constant_guess():
-    from app import losses
+    from app.engine import losses
 
     y = np.array([0, 1, 1, 0], dtype=np.float32)
     assert baseline_loss(losses.get("binary_crossentropy"), y, 2) == pytest.approx(np.log(2), rel=1e-4)
@@ -207,7 +207,7 @@ def test_edit_indices_outside_the_network_are_refused(app, args, field):
 
 
 def test_set_accepts_live_settings_and_refuses_others(app, client):
-    from app.api import _control_args
+    from app.web.runs import _control_args
 
     with app.test_request_context():
         args = _control_args("set", {"regularization_rate": 0.01, "momentum": 0.9, "target_loss": None})

@@ -21,10 +21,10 @@ import pytest
 import requests
 
 from app import create_app, shutdown
-from app.config import parse_config
-from app.model import build_model
+from app.config.run_config import parse_config
+from app.engine.model import build_model
 from app.runner.base import UnknownRun
-from app.spec import decode_weights, encode_weights, spec_document, weight_shapes, weights_npz
+from app.share.spec import decode_weights, encode_weights, spec_document, weight_shapes, weights_npz
 from tests.conftest import LiveServer, wait_until
 from tests.sse_client import events
 

@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 
-from app.config import parse_config
-from app.keras_export import build_keras_file
-from app.model import build_model
-from app.spec import ImportRefused, encode_weights, load_import, spec_document, weight_shapes, weights_npz
-from app.trainer import ModelCache, Trainer
+from app.config.run_config import parse_config
+from app.engine.model import build_model
+from app.engine.trainer import ModelCache, Trainer
+from app.share.keras_file import build_keras_file
+from app.share.spec import ImportRefused, encode_weights, load_import, spec_document, weight_shapes, weights_npz
 
 CONFIGS = [
     {},

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.config import ConfigError
-from app.sweep import MAX_RUNS, SweepSpec, expand, points, table
+from app.config.run_config import ConfigError
+from app.sweeps.plan import MAX_RUNS, SweepSpec, expand, points, table
 
 
 def test_grid_is_every_combination_with_repeats_as_seeds():

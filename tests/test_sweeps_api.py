@@ -8,7 +8,7 @@ import io
 import pytest
 import requests
 
-from app.sweep import MAX_RUNS
+from app.sweeps.plan import MAX_RUNS
 from tests.conftest import wait_until
 from tests.sse_client import events
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from app.config import RunConfig
-from app.frames import decode_grid
-from app.trainer import ModelCache, Trainer
+from app.config.run_config import RunConfig
+from app.engine.frames import decode_grid
+from app.engine.trainer import ModelCache, Trainer
 
 ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 

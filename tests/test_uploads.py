@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from app import csvdata, datasets, upload_store
-from app.config import ConfigError, parse_config
+from app.config.run_config import ConfigError, parse_config
+from app.data import csv_table as csvdata
+from app.data import datasets, upload_store
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
-from app.config import RunConfig
+from app.config.run_config import RunConfig
 
 ACTIONS = ("pause", "resume", "step", "stop", "set", "edit", "regenerate")
 # Settings a running run accepts without a restart (app/live.py); the others start a new run.

@@ -14,11 +14,11 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
-from app.runner import redis_store
+from app.runner import redis_state
 
 RUN_TASK = "kp.run"
 
-celery = Celery("keras_playground", broker=redis_store.url())
+celery = Celery("keras_playground", broker=redis_state.url())
 celery.conf.update(
     task_acks_late=True,  # a run leaves the queue when a process takes it, not when a prefetching one sees it
     task_reject_on_worker_lost=False,  # a run whose process died ends with an error; never replayed

@@ -19,10 +19,10 @@ from typing import Any
 
 from flask_babel import gettext
 
-from app.config import RunConfig
-from app.runner import redis_store
+from app.config.run_config import RunConfig
+from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
-from app.runner.redis_store import ACTIVE, QUEUE, Store, events_key, run_key, watch_key
+from app.runner.redis_state import ACTIVE, QUEUE, RedisState, events_key, run_key, watch_key
 from app.runner.supervise import STOPPED, WORKER_DIED
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class CeleryRunner(Runner):
         from app.runner.celery_app import celery
 
         self.settings = s = settings or RunnerSettings()
-        self.store = Store(redis_store.connect(redis_url), s.event_buffer, s.run_max_seconds + s.keep_finished,
+        self.store = RedisState(redis_state.connect(redis_url), s.event_buffer, s.run_max_seconds + s.keep_finished,
                            s.keep_finished)
         self.r = self.store.r
         self.celery = celery
@@ -92,7 +92,7 @@ class CeleryRunner(Runner):
             self.store.add_json(run_id, "done", STOPPED)  # the task, when it comes, sees the end and returns
             self.store.announce_positions()
             return {"id": run_id, "state": "done"}
-        key = redis_store.ctrl_key(run_id)
+        key = redis_state.ctrl_key(run_id)
         pipe = self.r.pipeline()
         pipe.rpush(key, json.dumps([action, args or {}]))
         pipe.expire(key, self.store.ttl)
@@ -125,7 +125,7 @@ class CeleryRunner(Runner):
                 reply = self.r.xread({events_key(run_id): f"0-{last}"}, count=100, block=block)
                 entries = reply[0][1] if reply else []
                 for entry_id, fields in entries:
-                    last = redis_store.sequence(entry_id)
+                    last = redis_state.sequence(entry_id)
                     yield Event(last, fields["n"], fields["d"])
                     if fields["n"] in TERMINAL_EVENTS:
                         return
@@ -169,16 +169,16 @@ class CeleryRunner(Runner):
             "runs": {
                 "active": self.r.scard(ACTIVE),
                 "queued": self.r.llen(QUEUE),
-                "completed": int(self.r.get(redis_store.COMPLETED) or 0),
+                "completed": int(self.r.get(redis_state.COMPLETED) or 0),
                 "capacity": sum(w["slots"] for w in workers),
                 "queue_size": self.settings.queue_size,
             },
-            "frames_total": int(self.r.get(redis_store.FRAMES) or 0),
+            "frames_total": int(self.r.get(redis_state.FRAMES) or 0),
         }
 
     def workers(self) -> list[dict[str, Any]]:
         """The Celery worker processes that reported in the last KP_WORKER_TIMEOUT seconds."""
-        keys = sorted(self.r.scan_iter(match=f"{redis_store.WORKER_PREFIX}*", count=500))
+        keys = sorted(self.r.scan_iter(match=f"{redis_state.WORKER_PREFIX}*", count=500))
         pipe = self.r.pipeline()
         for key in keys:
             pipe.hgetall(key)
@@ -250,7 +250,7 @@ class CeleryRunner(Runner):
             info = self.store.info(run_id)
             if not info or info.get("state") in TERMINAL_EVENTS:
                 self.r.srem(ACTIVE, run_id)
-            elif not self.r.exists(redis_store.hb_key(run_id)):
+            elif not self.r.exists(redis_state.hb_key(run_id)):
                 log.error("run %s: its training process stopped beating", run_id)
                 self.store.add_json(run_id, "error", {"reason": "worker_died", "message": WORKER_DIED,
                                                       "epoch": int(info.get("epoch") or 0)})

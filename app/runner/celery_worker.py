@@ -1,7 +1,7 @@
 """Inside a Celery worker process: warm TensorFlow once, then interleave runs with the embedded worker's loop.
 
 Each prefork process runs the same ``Worker`` loop (app/runner/worker.py) and ``ActiveRun`` rules
-(app/runner/slots.py) as an embedded worker, in a thread, so one process interleaves up to
+(app/runner/active_run.py) as an embedded worker, in a thread, so one process interleaves up to
 KP_RUNS_PER_WORKER runs. A Celery task admits one run: it waits for a free slot in its process,
 hands the run to the loop and returns (Celery then offers the process the next run). Only the
 pipes differ: control messages come from each run's Redis list, events go to its Redis stream.
@@ -22,9 +22,9 @@ from typing import Any
 
 import psutil
 
-from app.runner import redis_store
+from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS
-from app.runner.redis_store import Store
+from app.runner.redis_state import RedisState
 
 log = logging.getLogger("kp.celery")
 HEARTBEAT_EVERY = 1.0
@@ -37,13 +37,13 @@ def worker_timeout() -> int:
     return max(2, int(float(os.environ.get("KP_WORKER_TIMEOUT") or 10)))
 
 
-def _store() -> Store:
+def _store() -> RedisState:
     if "store" not in STATE:
         from app.runner.base import RunnerSettings
 
         s = RunnerSettings.from_mapping(os.environ)
         STATE["settings"] = s
-        STATE["store"] = Store(redis_store.connect(), s.event_buffer, s.run_max_seconds + s.keep_finished,
+        STATE["store"] = RedisState(redis_state.connect(), s.event_buffer, s.run_max_seconds + s.keep_finished,
                                s.keep_finished)
     return STATE["store"]
 
@@ -53,7 +53,7 @@ def process_init() -> None:
     from app.runner.worker import single_threaded_tensorflow
 
     store = _store()
-    STATE["key"] = f"{redis_store.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
+    STATE["key"] = f"{redis_state.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
     STATE["started"] = time.time()
     STATE["stats"] = {"ready": 0, "runs": 0, "runs_total": 0, "pid": os.getpid(), "host": socket.gethostname(),
                       "slots": STATE["settings"].runs_per_worker}
@@ -63,7 +63,7 @@ def process_init() -> None:
     STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
     threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
     single_threaded_tensorflow()
-    from app import trainer as engine
+    from app.engine import trainer as engine
 
     copies = STATE["settings"].copies
     warm = getattr(engine, "WARM_CONFIGS", ({},))
@@ -87,7 +87,7 @@ def process_shutdown() -> None:
             pass
 
 
-def _registry_loop(store: Store) -> None:
+def _registry_loop(store: RedisState) -> None:
     """Every second: this process in the registry (for /healthz), and the current run's heartbeat."""
     me = psutil.Process()
     ttl = worker_timeout()
@@ -99,7 +99,7 @@ def _registry_loop(store: Store) -> None:
             pipe.hset(STATE["key"], mapping={k: str(v) for k, v in stats.items()})
             pipe.expire(STATE["key"], ttl)
             for run_id in list(STATE["owned"]):
-                pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=ttl)
+                pipe.set(redis_state.hb_key(run_id), os.getpid(), ex=ttl)
             pipe.execute()
         except Exception:
             log.exception("registry update failed")
@@ -108,7 +108,7 @@ def _registry_loop(store: Store) -> None:
 class ProcessControl:
     """The worker loop's control pipe: runs handed over by tasks (in-process), controls from Redis lists."""
 
-    def __init__(self, store: Store, inbox: queue.SimpleQueue) -> None:
+    def __init__(self, store: RedisState, inbox: queue.SimpleQueue) -> None:
         self.r = store.r
         self.inbox = inbox
         self.started: set[str] = set()  # runs whose start the loop has been given: only theirs are polled
@@ -125,7 +125,7 @@ class ProcessControl:
             self.started.add(message[1])
             self.pending.append(message)
             return True
-        keys = [redis_store.ctrl_key(run_id) for run_id in self.started]
+        keys = [redis_state.ctrl_key(run_id) for run_id in self.started]
         if not keys:
             if timeout > 0:
                 try:
@@ -161,7 +161,7 @@ class ProcessControl:
 class RedisEvents:
     """The worker loop's output pipe: events to each run's stream, figures to the registry."""
 
-    def __init__(self, store: Store, control: ProcessControl) -> None:
+    def __init__(self, store: RedisState, control: ProcessControl) -> None:
         self.store = store
         self.control = control
 
@@ -211,7 +211,7 @@ def _release(run_id: str) -> None:
         STATE["owned"].discard(run_id)
         STATE["stats"]["runs"] = runs = len(STATE["owned"])
     pipe = STATE["store"].r.pipeline()
-    pipe.delete(redis_store.hb_key(run_id), redis_store.ctrl_key(run_id))
+    pipe.delete(redis_state.hb_key(run_id), redis_state.ctrl_key(run_id))
     pipe.hset(STATE["key"], "runs", runs)  # at once, not at the next registry beat: the web admits by it
     pipe.execute()
 
@@ -219,7 +219,7 @@ def _release(run_id: str) -> None:
 def _least_other_load(r: Any) -> int | None:
     """The fewest runs any other ready process of this cohort trains (None when there is none)."""
     loads = []
-    for key in r.scan_iter(match=f"{redis_store.WORKER_PREFIX}*", count=500):
+    for key in r.scan_iter(match=f"{redis_state.WORKER_PREFIX}*", count=500):
         if key != STATE["key"]:
             info = r.hmget(key, "ready", "runs")
             if info[0] == "1":
@@ -239,8 +239,8 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
     other: int | None = None
     checked = 0.0
     while True:
-        if r.hget(redis_store.run_key(run_id), "state") in ("done", "error", None):
-            r.lrem(redis_store.QUEUE, 0, run_id)
+        if r.hget(redis_state.run_key(run_id), "state") in ("done", "error", None):
+            r.lrem(redis_state.QUEUE, 0, run_id)
             store.announce_positions()
             return  # stopped while queued, or forgotten
         load = len(STATE["owned"])
@@ -256,12 +256,12 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
         STATE["stats"]["runs"] = runs = len(STATE["owned"])
         STATE["stats"]["runs_total"] = int(STATE["stats"].get("runs_total", 0)) + 1
     pipe = r.pipeline()
-    pipe.set(redis_store.hb_key(run_id), os.getpid(), ex=worker_timeout())
-    pipe.sadd(redis_store.ACTIVE, run_id)
+    pipe.set(redis_state.hb_key(run_id), os.getpid(), ex=worker_timeout())
+    pipe.sadd(redis_state.ACTIVE, run_id)
     pipe.hset(STATE["key"], "runs", runs)
-    pipe.lrem(redis_store.QUEUE, 0, run_id)
-    worker = STATE["key"][len(redis_store.WORKER_PREFIX):]
-    pipe.hset(redis_store.run_key(run_id), mapping={"state": "starting", "worker": worker})
+    pipe.lrem(redis_state.QUEUE, 0, run_id)
+    worker = STATE["key"][len(redis_state.WORKER_PREFIX):]
+    pipe.hset(redis_state.run_key(run_id), mapping={"state": "starting", "worker": worker})
     pipe.execute()
     STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights"),
                                                   "paused": bool(options.get("paused")),

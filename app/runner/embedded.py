@@ -19,7 +19,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from app.config import RunConfig
+from app.config.run_config import RunConfig
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
 from app.runner.pool import WorkerHandle
 from app.runner.records import FRAMES, RunRecord

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from typing import Any
 
-from app.config import RunConfig
+from app.config.run_config import RunConfig
 from app.runner.base import TERMINAL_EVENTS, Event
 
 MAX_BUFFER_BYTES = 8 * 1024 * 1024  # per run; big networks make big frames

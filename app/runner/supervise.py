@@ -12,7 +12,7 @@ import time
 from multiprocessing.connection import wait as wait_pipes
 from typing import Any
 
-from app import stream_text
+from app.runner import messages as stream_text
 from app.runner.base import TERMINAL_EVENTS
 from app.runner.pool import WorkerHandle
 

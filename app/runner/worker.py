@@ -15,10 +15,10 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app import stream_text
-from app.config import RunConfig
-from app.runner.slots import ActiveRun, dumps
-from app.spec import decode_weights
+from app.config.run_config import RunConfig
+from app.runner import messages as stream_text
+from app.runner.active_run import ActiveRun, dumps
+from app.share.spec import decode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
 FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
@@ -51,7 +51,7 @@ def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -
     """Process entry point: warm up, report ready, serve runs until told to exit or the web goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the web process decides
     single_threaded_tensorflow()
-    from app import trainer as engine
+    from app.engine import trainer as engine
 
     copies = int(options.get("copies", 1))
     warm = getattr(engine, "WARM_CONFIGS", ({},))

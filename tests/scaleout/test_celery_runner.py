@@ -193,7 +193,7 @@ def test_a_full_cohort_queues_with_positions_then_gives_429(cohort):
 
 def test_a_run_nobody_watches_is_stopped(cohort):
     """The web side is a library: a runner made here, with a short grace, against the same Redis and workers."""
-    from app.config import parse_config
+    from app.config.run_config import parse_config
     from app.runner.base import RunnerSettings
     from app.runner.celery_runner import CeleryRunner
 
@@ -211,7 +211,7 @@ def test_a_run_nobody_watches_is_stopped(cohort):
 
 WATCHER = """
 import sys
-from app.config import parse_config
+from app.config.run_config import parse_config
 from app.runner.base import RunnerSettings
 from app.runner.celery_runner import CeleryRunner
 
@@ -233,7 +233,7 @@ def test_a_web_process_killed_hard_does_not_keep_its_runs_watched(cohort):
 
     from app.runner.base import RunnerSettings
     from app.runner.celery_runner import CeleryRunner
-    from app.runner.redis_store import watch_key
+    from app.runner.redis_state import watch_key
 
     root = Path(__file__).resolve().parents[2]
     web = subprocess.Popen([sys.executable, "-c", WATCHER, cohort["redis"].url], cwd=root, stdout=subprocess.PIPE,

@@ -1,0 +1,3 @@
+"""Datasets: the generators (a name -> generator registry), input features, CSV parsing, upload storage.
+
+numpy only (scikit-learn imported where a generator needs it). May import nothing else of app."""

@@ -1,0 +1,96 @@
+"""Lab settings: a k-fold job over a dataset and the network configurations it compares (pydantic).
+
+The three presets are the course's dropout article (Sonar, 60 features): a baseline
+60-30 relu network with SGD (0.01, momentum 0.8); dropout 0.2 on the inputs with max-norm 3
+and a higher rate with more momentum (0.1, 0.9); dropout 0.2 after each hidden layer with
+max-norm 3 and the same optimizer. 300 epochs of batch 16, 10 folds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask_babel import gettext
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.config.messages import pydantic_message
+
+MAX_WORK = 5_000_000  # rows × epochs × folds × configurations of one job (Sonar's three: 1.9 M, ~2 min)
+
+
+class LabModel(BaseModel):
+    """One network configuration of the comparison."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("model", min_length=1, max_length=40, description="A short label shown in the results.")
+    hidden_layers: list[Annotated[int, Field(ge=1, le=256)]] = Field(
+        default_factory=lambda: [60, 30], min_length=1, max_length=4, description="Neurons per hidden layer.")
+    activation: Literal["relu", "tanh", "sigmoid"] = Field("relu", description="Hidden activation.")
+    input_dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate on the inputs.")
+    dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate after every hidden layer.")
+    max_norm: float = Field(0.0, ge=0, le=10, description="MaxNorm constraint on hidden kernels (0 = none).")
+    learning_rate: float = Field(0.01, gt=0, le=1, description="SGD learning rate.")
+    momentum: float = Field(0.8, ge=0, lt=1, description="SGD momentum.")
+    epochs: int = Field(300, ge=1, le=1000, description="Epochs per fold.")
+    batch_size: int = Field(16, ge=1, le=256, description="Examples per gradient step.")
+
+    def estimator_params(self) -> dict[str, Any]:
+        """Keyword arguments of app.lab.model.KerasMLP."""
+        out = self.model_dump(exclude={"name"})
+        out["hidden_layers"] = tuple(out["hidden_layers"])
+        return out
+
+
+PRESETS: list[dict[str, Any]] = [
+    {"name": "Baseline", "hidden_layers": [60, 30], "learning_rate": 0.01, "momentum": 0.8},
+    {"name": "Dropout on the inputs", "hidden_layers": [60, 30], "input_dropout": 0.2, "max_norm": 3.0,
+     "learning_rate": 0.1, "momentum": 0.9},
+    {"name": "Dropout on the hidden layers", "hidden_layers": [60, 30], "dropout": 0.2, "max_norm": 3.0,
+     "learning_rate": 0.1, "momentum": 0.9},
+]
+
+
+class LabJob(BaseModel):
+    """A cross-validation job: dataset, folds, seed and up to four configurations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dataset: str = Field("sonar", description='"sonar" or an uploaded CSV as "upload:<id>".')
+    folds: int = Field(10, ge=2, le=10, description="k of the stratified k-fold split (2–10).")
+    seed: int = Field(7, ge=0, le=2**31 - 1, description="Seed of the split and of the models.")
+    configs: list[LabModel] = Field(
+        default_factory=lambda: [LabModel(**p) for p in PRESETS], min_length=1, max_length=4,
+        description="The configurations compared (default: the article's three).")
+
+    @field_validator("dataset")
+    @classmethod
+    def _dataset(cls, v: str) -> str:
+        if v != "sonar" and not v.startswith("upload:"):
+            raise ValueError(gettext('choose "sonar" or an uploaded CSV as "upload:<id>"'))
+        return v
+
+
+class LabError(ValueError):
+    """Invalid lab settings; ``errors`` is a list of {field, message}."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+def parse_job(data: Any) -> LabJob:
+    """Validate a JSON object into a LabJob or raise LabError naming each field."""
+    if not isinstance(data, dict):
+        raise LabError([{"field": "body", "message": gettext("expected a JSON object")}])
+    try:
+        return LabJob.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e["loc"]) or "body"
+            message = e["msg"].removeprefix("Value error, ")  # our own validators' text is translated already
+            if e["type"] != "value_error":  # pydantic's English, in the reader's language (app/error_text.py)
+                message = pydantic_message(e["type"], e.get("ctx") or {}, field, message) or message
+            errors.append({"field": field, "message": message})
+        raise LabError(errors) from None

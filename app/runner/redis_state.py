@@ -1,0 +1,137 @@
+"""A run's state and events in Redis, shared by the web processes and the Celery workers (docs/scale-out.md).
+
+Keys (every one expires; ``{id}`` is the run id):
+
+- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), idle_since, ever...
+- ``kp:run:{id}:events`` stream: one entry per SSE event, fields ``n`` (name) and ``d`` (JSON text).
+  Entry ids are ``0-<seq>`` (XADD ``0-*``: Redis numbers them), so the SSE id is ``seq`` and a
+  Last-Event-ID N resumes with ``XREAD ... 0-N``; web and worker append to the one sequence.
+- ``kp:run:{id}:ctrl`` list: control messages, oldest first (RPUSH by the web, LPOP/BLPOP by the worker).
+- ``kp:run:{id}:hb`` string: the worker's heartbeat; when it expires mid-run the worker is gone.
+- ``kp:run:{id}:watch`` sorted set: one member per open stream, scored with the time its lease ends. A web
+  process renews its streams' leases every heartbeat, so a web process killed hard leaves leases that simply end.
+- ``kp:queue`` list of queued run ids; ``kp:active`` set of running ones; ``kp:completed``, ``kp:frames`` counters.
+- ``kp:worker:{host}:{pid}`` hash: one Celery worker process (ready, rss_mb, runs...), refreshed every second.
+
+No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import redis
+
+from app.runner.base import TERMINAL_EVENTS
+
+QUEUE = "kp:queue"
+ACTIVE = "kp:active"
+COMPLETED = "kp:completed"
+FRAMES = "kp:frames"
+WORKER_PREFIX = "kp:worker:"
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+
+# Append an event unless the run has ended, update the state it implies, keep the keys alive.
+# KEYS: hash, stream. ARGV: name, data, state ("" keeps it), epoch ("" keeps it), maxlen, ttl, ended_ttl.
+_ADD = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'done' or state == 'error' then return nil end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '0-*', 'n', ARGV[1], 'd', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'epoch', ARGV[4]) end
+local ttl = ARGV[6]
+if ARGV[1] == 'done' or ARGV[1] == 'error' then
+  redis.call('HSET', KEYS[1], 'final', ARGV[2])
+  redis.call('SREM', 'kp:active', KEYS[1]:sub(8))
+  redis.call('LREM', 'kp:queue', 0, KEYS[1]:sub(8))
+  redis.call('INCR', 'kp:completed')
+  ttl = ARGV[7]
+elseif ARGV[1] == 'frame' then
+  redis.call('INCR', 'kp:frames')
+end
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+return id
+"""
+
+
+def url() -> str:
+    """KP_REDIS_URL, the same variable for web and workers."""
+    return os.environ.get("KP_REDIS_URL") or DEFAULT_URL
+
+
+def connect(redis_url: str | None = None) -> redis.Redis:
+    """A client that returns str; one per process (a forked client's socket is not shared)."""
+    return redis.Redis.from_url(redis_url or url(), decode_responses=True, health_check_interval=30)
+
+
+def run_key(run_id: str) -> str:
+    return f"kp:run:{run_id}"
+
+
+def events_key(run_id: str) -> str:
+    return f"kp:run:{run_id}:events"
+
+
+def ctrl_key(run_id: str) -> str:
+    return f"kp:run:{run_id}:ctrl"
+
+
+def hb_key(run_id: str) -> str:
+    return f"kp:run:{run_id}:hb"
+
+
+def watch_key(run_id: str) -> str:
+    return f"kp:run:{run_id}:watch"
+
+
+def state_after(name: str, meta: dict[str, Any]) -> str:
+    """The run state an event implies ("" when it changes nothing), as RunRecord.add decides it."""
+    if name == "started":
+        return "paused" if meta.get("paused") else "running"
+    if name == "state":
+        return str(meta.get("state", ""))
+    if name in TERMINAL_EVENTS:
+        return name
+    return ""
+
+
+class RedisState:
+    """The operations both sides need, over one Redis client."""
+
+    def __init__(self, client: redis.Redis, buffer: int = 500, ttl: float = 1800, keep_finished: float = 600):
+        self.r = client
+        self.buffer = buffer
+        self.ttl = int(ttl)  # a live run's keys: longer than its wall-time budget
+        self.keep_finished = max(1, int(keep_finished))
+        self._add = client.register_script(_ADD)
+
+    def add(self, run_id: str, name: str, data: str, meta: dict[str, Any] | None = None) -> int | None:
+        """Append an event; its SSE id, or None when the run has already ended (the first end wins)."""
+        meta = meta or {}
+        epoch = meta.get("epoch", "") if name == "frame" else ""
+        entry = self._add(keys=[run_key(run_id), events_key(run_id)],
+                          args=[name, data, state_after(name, meta), epoch, self.buffer, self.ttl,
+                                self.keep_finished])
+        return sequence(entry) if entry else None
+
+    def add_json(self, run_id: str, name: str, payload: dict[str, Any]) -> int | None:
+        """An event made on the web side (queued, stopped while queued, worker died)."""
+        return self.add(run_id, name, json.dumps(payload, separators=(",", ":")), payload)
+
+    def info(self, run_id: str) -> dict[str, str]:
+        return self.r.hgetall(run_key(run_id))
+
+    def announce_positions(self) -> None:
+        """Each queued run hears its place in the queue (after a run left it)."""
+        for i, run_id in enumerate(self.r.lrange(QUEUE, 0, -1), start=1):
+            if self.r.hget(run_key(run_id), "position") != str(i):
+                self.r.hset(run_key(run_id), "position", i)
+                self.add_json(run_id, "queued", {"position": i})
+
+
+def sequence(entry_id: str) -> int:
+    """The SSE id of a stream entry id ``0-<seq>``."""
+    return int(entry_id.split("-", 1)[1])
