@@ -35,6 +35,8 @@ TFP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # the simple panel; app
 MAX_LAYERS = 8  # TF Playground: 6
 MAX_NEURONS = 64  # TF Playground: 8
 MAX_EPOCHS = 50_000
+MAX_DATASET_NAME = 48  # "upload:" + an upload id (at most 40 characters); built-in names are shorter
+MAX_ERRORS = 20  # validation messages reported at most: enough to fix a request, small enough to read
 DEFAULT_PACE = 60.0  # epochs/s: TF Playground's one epoch per animation frame
 
 # The problem types in messages (the API's values stay English).
@@ -51,13 +53,15 @@ class RunConfig(BaseModel):
     problem: Literal["classification", "regression"] = Field(
         "classification", description="Classification (two classes) or regression."
     )
-    dataset: str = Field("circle", description="Dataset name; must match the problem type.")
+    dataset: str = Field("circle", max_length=MAX_DATASET_NAME,
+                         description="Dataset name; must match the problem type.")
     n_samples: int = Field(500, ge=20, le=5000, description="Number of points generated.")
     noise: float = Field(0.0, ge=0, le=50, description="Noise in percent, 0–50, as in TF Playground.")
     train_ratio: int = Field(50, ge=10, le=90, description="Percent of points used for training.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for data and initial weights.")
     features: list[FeatureName] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["x1", "x2"], min_length=1, description="Input features (non-empty)."
+        default_factory=lambda: ["x1", "x2"], min_length=1, max_length=len(FEATURE_NAMES),
+        description="Input features (non-empty)."
     )
     hidden_layers: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
         default_factory=lambda: [4, 2],
@@ -120,7 +124,8 @@ class RunConfig(BaseModel):
     @classmethod
     def _units_from_layers(cls, data: Any) -> Any:
         # Advanced mode may give only `layers`; hidden_layers then follows from their units.
-        if isinstance(data, dict) and isinstance(data.get("layers"), list) and "hidden_layers" not in data:
+        layers = data.get("layers") if isinstance(data, dict) else None
+        if isinstance(layers, list) and len(layers) <= MAX_LAYERS and "hidden_layers" not in data:
             data = {**data, "hidden_layers": [
                 item.get("units", LayerConfig.model_fields["units"].default) if isinstance(item, dict) else item
                 for item in data["layers"]
@@ -265,14 +270,25 @@ def find_dataset(name: str) -> DatasetInfo | None:
         raise ValueError("dataset: " + gettext(exc.msgid, **exc.params)) from None
 
 
+def _short(field: str) -> str:
+    """A field name fit for a message (a hostile key can be megabytes long)."""
+    return field if len(field) <= 80 else field[:80] + "…"
+
+
 def parse_config(data: Any) -> RunConfig:
-    """Validate a JSON-like mapping into a RunConfig or raise ConfigError."""
+    """Validate a JSON-like mapping into a RunConfig or raise ConfigError (at most MAX_ERRORS messages)."""
     if not isinstance(data, dict):
         raise ConfigError([{"field": "body", "message": gettext("expected a JSON object of settings")}])
+    unknown = [key for key, _ in zip(filter(lambda k: k not in RunConfig.model_fields, data), range(MAX_ERRORS),
+                                     strict=False)]
+    if unknown:  # before pydantic, which would describe every one of thousands of unknown keys
+        raise ConfigError([{"field": _short(str(key)), "message": pydantic_message(
+            "extra_forbidden", {}, _short(str(key)), "unknown field") or "unknown field"} for key in unknown])
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
+        errors = [_describe(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
+        raise ConfigError([{**e, "field": _short(e["field"])} for e in errors]) from None
 
 
 def field_docs() -> dict[str, str]:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.config.messages import pydantic_message
 
+MAX_ERRORS = 20  # validation messages reported at most
+MAX_DATASET_NAME = 48  # "upload:" + an upload id (at most 40 characters)
 MAX_WORK = 5_000_000  # rows × epochs × folds × configurations of one job (Sonar's three: 1.9 M, ~2 min)
 
 
@@ -56,7 +58,8 @@ class LabJob(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    dataset: str = Field("sonar", description='"sonar" or an uploaded CSV as "upload:<id>".')
+    dataset: str = Field("sonar", max_length=MAX_DATASET_NAME,
+                         description='"sonar" or an uploaded CSV as "upload:<id>".')
     folds: int = Field(10, ge=2, le=10, description="k of the stratified k-fold split (2–10).")
     seed: int = Field(7, ge=0, le=2**31 - 1, description="Seed of the split and of the models.")
     configs: list[LabModel] = Field(
@@ -87,8 +90,8 @@ def parse_job(data: Any) -> LabJob:
         return LabJob.model_validate(data)
     except ValidationError as exc:
         errors = []
-        for e in exc.errors():
-            field = ".".join(str(p) for p in e["loc"]) or "body"
+        for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]:
+            field = ".".join(str(p) for p in e["loc"])[:80] or "body"
             message = e["msg"].removeprefix("Value error, ")  # our own validators' text is translated already
             if e["type"] != "value_error":  # pydantic's English, in the reader's language (app/error_text.py)
                 message = pydantic_message(e["type"], e.get("ctx") or {}, field, message) or message

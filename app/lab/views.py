@@ -9,11 +9,12 @@ from __future__ import annotations
 import atexit
 import threading
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 
 from app.lab.jobs import LabBusy, LabInvalid, LabRunner
 from app.lab.plan import PRESETS, LabError, LabJob, LabModel, parse_job
+from app.web.body import json_body
 from app.web.errors import ApiError
 
 bp = Blueprint("lab", __name__)
@@ -52,9 +53,7 @@ def create_job():
     """Validate a job, split the data and queue its folds: 201 with the job's status."""
     from app.lab.folds import load
 
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, _("send the lab job as a JSON object"), "body")
+    data = json_body(_("send the lab job as a JSON object"))
     try:
         job = parse_job(data)
     except LabError as exc:

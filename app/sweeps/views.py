@@ -16,10 +16,11 @@ from flask_babel import gettext
 from pydantic import ValidationError
 
 from app.config.lessons import lesson_by_id, lesson_configs
-from app.config.run_config import ConfigError, _describe
+from app.config.run_config import MAX_ERRORS, ConfigError, _describe
 from app.share.views import store
 from app.sweeps.jobs import Sweep, SweepManager, SweepSettings
 from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
+from app.web.body import json_body
 from app.web.errors import ApiError
 from app.web.streaming import HEADERS, parse_last_event_id, sse
 
@@ -39,10 +40,7 @@ def manager() -> SweepManager:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(data, dict):
-        raise ApiError(400, gettext("send a JSON object: a sweep spec or {\"lesson\": id}"), "body")
-    return data
+    return json_body(gettext("send a JSON object: a sweep spec or {\"lesson\": id}"))
 
 
 def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, Any], str]:
@@ -50,9 +48,9 @@ def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, 
     if unknown:
         raise ApiError(400, gettext("unknown field '%(name)s'; a lesson sweep takes lesson and repeats",
                                     name=unknown[0]), unknown[0])
-    lesson = lesson_by_id(str(data["lesson"]))
+    lesson = lesson_by_id(str(data["lesson"])[:80])
     if lesson is None:
-        raise ApiError(404, gettext("no lesson with id '%(id)s'", id=data["lesson"]), "lesson")
+        raise ApiError(404, gettext("no lesson with id '%(id)s'", id=str(data["lesson"])[:80]), "lesson")
     repeats = data.get("repeats", 1)
     if not isinstance(repeats, int) or isinstance(repeats, bool) or not 1 <= repeats <= 5:
         raise ApiError(400, gettext("must be an integer from 1 to 5"), "repeats")
@@ -74,7 +72,7 @@ def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, An
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors()]
+        errors = [_describe(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
         for e in errors:
             e["message"] = e["message"].removeprefix("Value error, ")
         raise ApiError(400, errors[0]["message"], errors=errors) from None
@@ -82,7 +80,8 @@ def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, An
         runs = expand(spec)
     except ConfigError as exc:
         raise ApiError(400, str(exc), errors=exc.errors) from None
-    return spec.mode, list(spec.params), runs, spec.base, None
+    base = {k: v for k, v in spec.base.items() if k not in spec.params}  # swept values are never stored twice
+    return spec.mode, list(spec.params), runs, base, None
 
 
 def _sweep(sweep_id: str) -> Sweep:

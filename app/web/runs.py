@@ -23,6 +23,7 @@ from app.engine.weight_edit import check_edit
 from app.runner.base import LIVE_FIELDS, RunFull, UnknownRun
 from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
+from app.web.body import parse_json
 from app.web.errors import ApiError
 from app.web.streaming import HEADERS, parse_last_event_id, sse
 
@@ -40,10 +41,7 @@ def runner():
 def settings_from_request() -> dict[str, Any]:
     """The request's settings as a dict: a JSON object, or form fields (lists repeated or comma-separated)."""
     if request.is_json:
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ApiError(400, gettext("malformed JSON: send a JSON object of settings"), "body")
-        return data
+        return parse_json(request.get_data(cache=True))  # strict: no NaN, huge integers or deep nesting
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         out: dict[str, Any] = {}
         for key in request.form:
@@ -168,7 +166,11 @@ def run_control(run_id: str, action: str):
     if action in ("set", "edit", "regenerate"):
         args = _control_args(action, settings_from_request() if request.content_length else {})
     if action == "edit":
-        check_edit(args, RunConfig.model_validate(_run(run_id, runner().status)["config"]))
+        try:  # the run's own settings; its upload may have been deleted since it started
+            config = parse_config(_run(run_id, runner().status)["config"])
+        except ConfigError as exc:
+            raise ApiError(409, str(exc), errors=exc.errors) from None
+        check_edit(args, config)
     return jsonify(_run(run_id, runner().control, action, args))
 
 
@@ -176,7 +178,7 @@ def _number(data: dict, key: str, low: float, high: float, kind=float) -> Any:
     value = data.get(key)
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, gettext("must be a number from %(low)s to %(high)s", low=low, high=high), key) from None
     if not low <= number <= high or (kind is int and str(value).strip() != str(number)):
         message = (gettext("must be an integer from %(low)s to %(high)s", low=low, high=high) if kind is int
