@@ -19,6 +19,7 @@ from app.web.errors import ApiError
 bp = Blueprint("uploads", __name__)
 
 COOKIE = "kp_owner"
+MAX_LABEL = 200  # characters of the label column's name (csv_table.MAX_CELL)
 
 
 def max_bytes() -> int:
@@ -56,11 +57,20 @@ def create_upload():
     if len(raw) > limit:
         raise ApiError(413, _("the file is larger than %(kib)d KiB", kib=limit // 1024), "file")
     label = (request.form.get("label") or "").strip() or None
+    if label is not None and len(label) > MAX_LABEL:
+        raise ApiError(400, _("a column name of at most %(max)d characters", max=MAX_LABEL), "label")
     try:
         table = csvdata.parse(raw, label)
     except csvdata.CsvError as exc:
         raise ApiError(400, str(exc), errors=exc.errors) from None
-    meta = upload_store.save(table, owner(create=True), file.filename)
+    try:
+        meta = upload_store.save(table, owner(create=True), file.filename)
+    except upload_store.QuotaExceeded as exc:
+        message = (_("you already keep %(n)d uploads; delete one (or wait for one to expire) first", n=exc.limit)
+                   if exc.kind == "count" else
+                   _("your uploads would use more than %(mib)g MiB; delete one (or wait for one to expire) first",
+                     mib=exc.limit / 1024 / 1024))
+        raise ApiError(429, message, "file", headers={"Retry-After": str(exc.retry_after)}) from None
     return jsonify(meta), 201, {"Location": f"/api/uploads/{meta['id']}"}
 
 
