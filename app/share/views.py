@@ -7,6 +7,9 @@ import binascii
 import csv
 import io
 import json
+import math
+import os
+import re
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -14,19 +17,45 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
+from app.config.run_config import MAX_EPOCHS
 from app.runner.base import RunFull, UnknownRun
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
 from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
-from app.share.store import Forbidden, SavedStore
+from app.share.store import Forbidden, QuotaExceeded, SavedStore
 from app.web.errors import ApiError
+from app.web.limits import client_key
 from app.web.runs import runner, settings_from_request, validated
 
 bp = Blueprint("saved", __name__)
 _lock = threading.Lock()
 HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
-MAX_HISTORY = 50_000
+MAX_HISTORY = MAX_EPOCHS  # one point per epoch: no run produces more
 MAX_GRID = 100  # RunConfig.grid_resolution's bound
+MAX_OFFSET = 1_000_000  # far past any class's saved runs; SQLite overflows past 2**63
+SAVED_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")  # the saved_runs.id column
+MAX_RUN_ID = 64
+
+
+def _quota() -> tuple[int, int]:
+    """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT (50), KP_SAVED_QUOTA_MIB (50)."""
+    def setting(key: str, default: str) -> float:
+        value = current_app.config.get(key, os.environ.get(key))
+        return float(value if value not in (None, "") else default)
+
+    return int(setting("KP_SAVED_PER_CLIENT", "50")), int(setting("KP_SAVED_QUOTA_MIB", "50") * 1024 * 1024)
+
+
+def _save(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
+    """store().save under the requesting client's quota; 429 naming "saved" when it is used up."""
+    try:
+        return store().save(*args, **kwargs, owner=client_key(), quota=_quota())
+    except QuotaExceeded as exc:
+        message = (gettext("you already keep %(n)s saved runs; delete one first", n=exc.limit)
+                   if exc.kind == "count" else
+                   gettext("your saved runs would use more than %(mib)s MiB; delete one first",
+                           mib=exc.limit // (1024 * 1024)))
+        raise ApiError(429, message, "saved") from None
 
 
 def store() -> SavedStore:
@@ -61,7 +90,8 @@ def _history(value: Any) -> dict[str, list]:
     for key in HISTORY_KEYS:
         items = value.get(key, [])
         if not isinstance(items, list) or len(items) > MAX_HISTORY or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in items):
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+                for v in items):
             raise ApiError(400, gettext("must be a list of at most %(n)s numbers", n=MAX_HISTORY), f"history.{key}")
         out[key] = items
     return out
@@ -94,8 +124,12 @@ def save_run():
     data = _object(settings_from_request())
     name = _name(data)
     run_id = data.get("run_id")
-    if not isinstance(run_id, str):
+    if not isinstance(run_id, str) or not 1 <= len(run_id) <= MAX_RUN_ID:
         raise ApiError(400, gettext("run_id of a finished run is required"), "run_id")
+    forked = data.get("forked_from")
+    if forked is not None and not (isinstance(forked, str) and SAVED_ID.match(forked)):
+        raise ApiError(400, gettext("must be the id of a saved run (1 to 16 letters, digits, - or _) or null"),
+                       "forked_from")
     try:
         result = runner().result(run_id)
         status = runner().status(run_id)
@@ -107,23 +141,29 @@ def save_run():
     boundary = _boundary(data.get("boundary"))
     if boundary:
         summary["boundary"] = boundary
-    forked = data.get("forked_from") if isinstance(data.get("forked_from"), str) else None
-    record, token = store().save(name, status["config"], summary, _history(data.get("history")),
-                                 result["weights"], forked)
+    history = _history(data.get("history"))
+    record, token = _save(name, status["config"], summary, history, result["weights"], forked)
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201
 
 
 @bp.get("/api/saved")
 def list_saved():
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise ApiError(400, gettext("limit and offset must be integers"), "limit") from None
+    limit = min(max(_count_arg("limit", 50), 1), 200)
+    offset = _count_arg("offset", 0)
+    if offset > MAX_OFFSET:
+        raise ApiError(400, gettext("must be an integer from %(low)s to %(high)s", low=0, high=MAX_OFFSET), "offset")
     items, total = store().list(limit, offset)
     for item in items:
         item["summary"].pop("boundary", None)  # only the opened run needs its picture
     return jsonify({"items": items, "total": total})
+
+
+def _count_arg(name: str, default: int) -> int:
+    """A non-negative integer query parameter, checked by its length before it is parsed."""
+    raw = request.args.get(name, str(default)).strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise ApiError(400, gettext("limit and offset must be integers"), name)
+    return int(raw)
 
 
 @bp.get("/saved/<saved_id>")
@@ -254,6 +294,6 @@ def import_model():
     except ImportRefused as exc:
         raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
-    record, token = store().save(name, config.model_dump(mode="json"), {"imported": True},
-                                 _history(None), encode_weights(arrays))
+    record, token = _save(name, config.model_dump(mode="json"), {"imported": True}, _history(None),
+                          encode_weights(arrays))
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201
