@@ -106,7 +106,7 @@ def save(table: Table, owner: str, filename: str) -> dict[str, Any]:
     """Store a validated table for an owner within their quota; its metadata (with the new id)."""
     _maybe_cleanup()
     with _lock:
-        check_quota(owner, table.x.nbytes + table.y.nbytes)
+        check_quota(owner, table.x.nbytes + table.y.nbytes + 1024)  # arrays and about 1 KiB of headers, metadata
         return _write(table, owner, filename)
 
 
