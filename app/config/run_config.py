@@ -279,16 +279,19 @@ def parse_config(data: Any) -> RunConfig:
     """Validate a JSON-like mapping into a RunConfig or raise ConfigError (at most MAX_ERRORS messages)."""
     if not isinstance(data, dict):
         raise ConfigError([{"field": "body", "message": gettext("expected a JSON object of settings")}])
-    unknown = [key for key, _ in zip(filter(lambda k: k not in RunConfig.model_fields, data), range(MAX_ERRORS),
-                                     strict=False)]
-    if unknown:  # before pydantic, which would describe every one of thousands of unknown keys
-        raise ConfigError([{"field": _short(str(key)), "message": pydantic_message(
-            "extra_forbidden", {}, _short(str(key)), "unknown field") or "unknown field"} for key in unknown])
+    unknown = [key for key in data if key not in RunConfig.model_fields]  # one pass, before any validation
+    known = {key: value for key, value in data.items() if key in RunConfig.model_fields} if unknown else data
+    errors: list[dict[str, str]] = []
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(known)  # pydantic sees at most one key per field, never thousands
     except ValidationError as exc:
         errors = [_describe(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
-        raise ConfigError([{**e, "field": _short(e["field"])} for e in errors]) from None
+    for key in unknown[: MAX_ERRORS - len(errors)]:
+        field = _short(str(key))
+        errors.append({"field": field, "message": pydantic_message("extra_forbidden", {}, field, "") or field})
+    if errors:
+        raise ConfigError([{**e, "field": _short(e["field"])} for e in errors])
+    return config
 
 
 def field_docs() -> dict[str, str]:

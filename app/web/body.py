@@ -73,8 +73,11 @@ def _locate(data: Any) -> tuple[str, _Refused] | None:
     return None
 
 
-def parse_json(raw: bytes | str) -> Any:
-    """Parse a JSON document strictly; ApiError(400) for bad syntax, non-finite or huge numbers, deep nesting."""
+def parse_json(raw: bytes | str, malformed: str | None = None) -> Any:
+    """Parse a JSON document strictly; ApiError(400) for bad syntax, non-finite or huge numbers, deep nesting.
+
+    `malformed` is the endpoint's own message for a body that is not JSON at all.
+    """
     raw = raw.encode() if isinstance(raw, str) else raw
     marked: list[_Refused] = []
 
@@ -92,7 +95,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise ApiError(400, gettext("the JSON body is nested more than %(max)s levels deep", max=MAX_DEPTH),
                        "body") from None
     except (ValueError, TypeError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ApiError(400, gettext("malformed JSON: send a JSON object"), "body") from None
+        raise ApiError(400, malformed or gettext("malformed JSON: send a JSON object"), "body") from None
     _check_depth(data)
     if marked:
         path, refused = _locate(data) or ("body", marked[0])
@@ -104,7 +107,7 @@ def json_body(message: str | None = None) -> dict[str, Any]:
     """The request's JSON object (the body's size was already limited); ApiError(400) naming "body" otherwise."""
     if not request.is_json:
         raise ApiError(400, message or gettext("send a JSON object (Content-Type: application/json)"), "body")
-    data = parse_json(request.get_data(cache=True))
+    data = parse_json(request.get_data(cache=True), message)
     if not isinstance(data, dict):
         raise ApiError(400, message or gettext("send a JSON object"), "body")
     return data

@@ -41,7 +41,8 @@ def runner():
 def settings_from_request() -> dict[str, Any]:
     """The request's settings as a dict: a JSON object, or form fields (lists repeated or comma-separated)."""
     if request.is_json:
-        return parse_json(request.get_data(cache=True))  # strict: no NaN, huge integers or deep nesting
+        # strict: no NaN, huge integers or deep nesting
+        return parse_json(request.get_data(cache=True), gettext("malformed JSON: send a JSON object of settings"))
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         out: dict[str, Any] = {}
         for key in request.form:
