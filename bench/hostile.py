@@ -98,6 +98,20 @@ def cases(features: int, columns: int) -> list[tuple[str, str, str, Callable[[],
     ]
 
 
+def uploads(app) -> None:
+    """Disk per owner: 30 uploads from one owner; then listing one owner's uploads among 300 others'."""
+    good = "a,b,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(2000))
+    one = app.test_client()
+    statuses = [one.post("/api/uploads", **csv_file(good)).status_code for _ in range(30)]
+    print(f"| 30 uploads from one owner | {statuses.count(201)} × 201, {statuses.count(429)} × 429 | | |")
+    for _ in range(300):
+        app.test_client().post("/api/uploads", **csv_file(good))
+    start = time.perf_counter()
+    response = one.get("/api/uploads")
+    print(f"| GET /api/uploads among 330 uploads | {response.status_code} | {time.perf_counter() - start:.3f} | "
+          f"{len(response.get_data()):,} |")
+
+
 def main() -> None:
     features = int(os.environ.get("HOSTILE_FEATURES", "300000"))
     columns = int(os.environ.get("HOSTILE_COLUMNS", "20000"))
@@ -131,6 +145,7 @@ def main() -> None:
         except ValueError:
             verdict = "invalid JSON (NaN)"
         print(f"| GET that saved run | {verdict} | | |")
+    uploads(app)
     print(f"| server still answering /healthz-free GET /api/config | {client.get('/api/config').status_code} | | |")
     sys.stdout.flush()
 

@@ -314,3 +314,12 @@ def test_listing_reads_only_the_owners_uploads(client, app, monkeypatch):
     monkeypatch.setattr(upload_store, "meta", lambda upload_id: read.append(upload_id) or real_meta(upload_id))
     assert [u["id"] for u in client.get("/api/uploads").get_json()["uploads"]] == [mine]
     assert read == [mine]
+
+
+def test_boundary_and_saved_ids_are_checked_by_length_first(client):
+    response, took = send(client, "POST", "/api/saved", {"name": "b", "run_id": "done",
+                                                         "boundary": {"resolution": 50, "data": "A" * 5_000_000}})
+    refused(response, 400, "boundary")
+    assert took < SLOW
+    response, _ = send(client, "GET", "/api/saved/" + "s" * 3000)
+    assert len(refused(response, 404, "saved")["message"]) < 100

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
-import math
 import os
-import re
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -17,8 +13,18 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
-from app.config.run_config import MAX_EPOCHS
 from app.runner.base import RunFull, UnknownRun
+from app.share.checks import (
+    HISTORY_KEYS,
+    MAX_OFFSET,
+    MAX_RUN_ID,
+    SAVED_ID,
+    boundary_of,
+    count_arg,
+    history_of,
+    json_object,
+    name_of,
+)
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
 from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
@@ -29,14 +35,6 @@ from app.web.runs import runner, settings_from_request, validated
 
 bp = Blueprint("saved", __name__)
 _lock = threading.Lock()
-HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
-MAX_HISTORY = MAX_EPOCHS  # one point per epoch: no run produces more
-MAX_GRID = 100  # RunConfig.grid_resolution's bound
-MAX_OFFSET = 1_000_000  # far past any class's saved runs; SQLite overflows past 2**63
-SAVED_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")  # the saved_runs.id column
-MAX_RUN_ID = 64
-
-
 def _quota() -> tuple[int, int]:
     """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT (50), KP_SAVED_QUOTA_MIB (50)."""
     def setting(key: str, default: str) -> float:
@@ -66,63 +64,18 @@ def store() -> SavedStore:
         return current_app.extensions["kp_store"]
 
 
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ApiError(400, gettext("send a JSON object"), "body")
-    return data
-
-
-def _name(data: dict) -> str:
-    name = data.get("name", "")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
-        raise ApiError(400, gettext("a name of 1 to 200 characters is required"), "name")
-    return name.strip()
-
-
-def _history(value: Any) -> dict[str, list]:
-    """Curves from the page: lists of numbers (or null) under the known keys, bounded in size."""
-    if value is None:
-        return {k: [] for k in HISTORY_KEYS}
-    if not isinstance(value, dict) or set(value) - set(HISTORY_KEYS):
-        raise ApiError(400, gettext("history must be an object with keys among %(keys)s",
-                                    keys=", ".join(HISTORY_KEYS)), "history")
-    out = {}
-    for key in HISTORY_KEYS:
-        items = value.get(key, [])
-        if not isinstance(items, list) or len(items) > MAX_HISTORY or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
-                for v in items):
-            raise ApiError(400, gettext("must be a list of at most %(n)s numbers", n=MAX_HISTORY), f"history.{key}")
-        out[key] = items
-    return out
-
-
-def _boundary(value: Any) -> dict[str, Any] | None:
-    """The page's last boundary grid (frame encoding: base64 of resolution² uint8), shown when the run is opened."""
-    if value is None:
-        return None
-    try:
-        resolution, data = int(value["resolution"]), value["data"]
-        size = len(base64.b64decode(data, validate=True))
-    except (TypeError, KeyError, ValueError, binascii.Error):
-        size, resolution = -1, 0
-    if not 2 <= resolution <= MAX_GRID or size != resolution * resolution:
-        raise ApiError(400, gettext("must be {resolution, data} as in a frame's boundary"), "boundary")
-    return {"resolution": resolution, "extent": [-6, 6], "data": data}
-
-
 def _saved(saved_id: str) -> dict[str, Any]:
-    record = store().get(saved_id)
+    record = store().get(saved_id) if SAVED_ID.match(saved_id) else None
     if record is None:
-        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
+        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id[:40]), "saved")
     return record
 
 
 @bp.post("/api/saved")
 def save_run():
     """Save a finished run by its id (weights and final figures from the server), with the page's curves."""
-    data = _object(settings_from_request())
-    name = _name(data)
+    data = json_object(settings_from_request())
+    name = name_of(data)
     run_id = data.get("run_id")
     if not isinstance(run_id, str) or not 1 <= len(run_id) <= MAX_RUN_ID:
         raise ApiError(400, gettext("run_id of a finished run is required"), "run_id")
@@ -138,32 +91,24 @@ def save_run():
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
-    boundary = _boundary(data.get("boundary"))
+    boundary = boundary_of(data.get("boundary"))
     if boundary:
         summary["boundary"] = boundary
-    history = _history(data.get("history"))
+    history = history_of(data.get("history"))
     record, token = _save(name, status["config"], summary, history, result["weights"], forked)
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201
 
 
 @bp.get("/api/saved")
 def list_saved():
-    limit = min(max(_count_arg("limit", 50), 1), 200)
-    offset = _count_arg("offset", 0)
+    limit = min(max(count_arg("limit", 50), 1), 200)
+    offset = count_arg("offset", 0)
     if offset > MAX_OFFSET:
         raise ApiError(400, gettext("must be an integer from %(low)s to %(high)s", low=0, high=MAX_OFFSET), "offset")
     items, total = store().list(limit, offset)
     for item in items:
         item["summary"].pop("boundary", None)  # only the opened run needs its picture
     return jsonify({"items": items, "total": total})
-
-
-def _count_arg(name: str, default: int) -> int:
-    """A non-negative integer query parameter, checked by its length before it is parsed."""
-    raw = request.args.get(name, str(default)).strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        raise ApiError(400, gettext("limit and offset must be integers"), name)
-    return int(raw)
 
 
 @bp.get("/saved/<saved_id>")
@@ -181,9 +126,9 @@ def open_saved(saved_id: str):
 
 @bp.patch("/api/saved/<saved_id>")
 def rename_saved(saved_id: str):
-    data = _object(settings_from_request())
+    data = json_object(settings_from_request())
     try:
-        record = store().rename(saved_id, request.headers.get("X-Edit-Token"), _name(data))
+        record = store().rename(saved_id, request.headers.get("X-Edit-Token"), name_of(data))
     except Forbidden:
         raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
     if record is None:
@@ -294,6 +239,6 @@ def import_model():
     except ImportRefused as exc:
         raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
-    record, token = _save(name, config.model_dump(mode="json"), {"imported": True}, _history(None),
+    record, token = _save(name, config.model_dump(mode="json"), {"imported": True}, history_of(None),
                           encode_weights(arrays))
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201
