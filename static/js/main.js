@@ -1,17 +1,17 @@
 // The page controller: settings -> run lifecycle (create, stream, pause/resume/step/stop,
 // restart on a setting change, live learning rate) -> throttled rendering of the latest frame.
 
-import { api } from "./api.js";
-import { Boundary } from "./boundary.js";
-import { Controls } from "./controls.js";
-import { Curves } from "./curves.js";
-import { decodeGrid } from "./grid.js";
-import { emit, on } from "./hooks.js";
-import { formatNumber, loadEmbedded, t } from "./i18n.js";
-import { Network } from "./network.js";
-import { PANELS } from "./panels.js";
-import { copySettings, diff, fromHash, LIMITS, randomSeed, runConfig, toHash } from "./state.js";
-import { RunStream } from "./stream.js";
+import { api } from "./core/api.js";
+import { Boundary } from "./views/boundary.js";
+import { Controls } from "./panels/controls.js";
+import { Curves } from "./views/curves.js";
+import { decodeGrid } from "./views/grid.js";
+import { emit, on } from "./core/hooks.js";
+import { formatNumber, loadEmbedded, t } from "./core/i18n.js";
+import { Network } from "./views/network.js";
+import { PANELS } from "./panels/index.js";
+import { copySettings, diff, fromHash, LIMITS, randomSeed, runConfig, toHash } from "./core/state.js";
+import { RunStream } from "./core/stream.js";
 
 const $ = (id) => document.getElementById(id);
 

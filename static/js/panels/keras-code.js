@@ -2,9 +2,9 @@
 // shown in a dialog with a copy button. The same request doubles as the Advanced panel's check
 // of the settings (a 400 names the fields), see course.js.
 
-import { t } from "./i18n.js";
-import { highlightPython } from "./highlight.js";
-import { runConfig } from "./state.js";
+import { t } from "../core/i18n.js";
+import { highlightPython } from "../core/highlight.js";
+import { runConfig } from "../core/state.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,8 +1,8 @@
 // Upload a CSV (POST /api/uploads) and train on it: a two-feature upload becomes the dataset
 // "upload:<id>", scaled by the server into the map's [-5, 5]; wider files go to the lab.
 
-import { describe } from "./api.js";
-import { t } from "./i18n.js";
+import { describe } from "../core/api.js";
+import { t } from "../core/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -2,9 +2,9 @@
 // columns the predicted one, for the test and the training data (frame.confusion, any number
 // of classes). Two classes are TF Playground's orange (−1) and blue (+1).
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
-import { classColor } from "./palette.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
+import { classColor } from "../core/palette.js";
 
 const TWO = () => [t("orange"), t("blue")];
 

@@ -1,7 +1,7 @@
 // More than two classes on the page: the boundary coloured by the winning class (argmax of the
 // softmax, sent as `boundary.classes` in frames). The confusion matrix is confusion.js's.
 
-import { on } from "./hooks.js";
+import { on } from "../core/hooks.js";
 
 function decodeClasses(b64) {
   const raw = atob(b64);

@@ -2,11 +2,11 @@
 // either way the view shows small multiples (boundary thumbnails), the train/test curves of every
 // run overlaid, and a table of only the settings that differ.
 
-import { emit, on } from "./hooks.js";
-import { t } from "./i18n.js";
-import { runConfig } from "./state.js";
-import { startSweep } from "./sweepclient.js";
-import { num, thumbnail, valueText } from "./thumbs.js";
+import { emit, on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
+import { runConfig } from "../core/state.js";
+import { startSweep } from "../core/sweepclient.js";
+import { num, thumbnail, valueText } from "../views/thumbs.js";
 
 const MAX_PINS = 6;
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];

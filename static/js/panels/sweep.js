@@ -3,11 +3,11 @@
 // sortable results table (mean ± std over repeats, boundary thumbnails, the best highlighted),
 // CSV export and cancel. The current page settings are the base of every run.
 
-import { t } from "./i18n.js";
+import { t } from "../core/i18n.js";
 import { lessonSettings } from "./lessons.js";
-import { N_SAMPLES, runConfig } from "./state.js";
-import { followSweep, getSweep, startSweep } from "./sweepclient.js";
-import { meanStd, num, thumbnail, valueText } from "./thumbs.js";
+import { N_SAMPLES, runConfig } from "../core/state.js";
+import { followSweep, getSweep, startSweep } from "../core/sweepclient.js";
+import { meanStd, num, thumbnail, valueText } from "../views/thumbs.js";
 
 const $ = (id) => document.getElementById(id);
 const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown

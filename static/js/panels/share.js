@@ -3,12 +3,12 @@
 // download the model (.keras, spec + .npz, script, CSV, PNG) and import a spec + .npz.
 
 import { exportFile, showScript } from "./exports.js";
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
 import { initSavedRuns, openSaved, refreshList, savedState } from "./savedruns.js";
-import { $, call, copy, keepToken, savedLink, say } from "./shareutil.js";
-import { copySettings } from "./state.js";
-import { fromTfParams, isTfParams, paramsOf } from "./tflink.js";
+import { $, call, copy, keepToken, savedLink, say } from "../core/shareutil.js";
+import { copySettings } from "../core/state.js";
+import { fromTfParams, isTfParams, paramsOf } from "../core/tflink.js";
 
 const HISTORY_KEYS = ["epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate"];
 // Read before main.js rewrites the hash with every setting (modules run before its init).

@@ -2,8 +2,8 @@
 // beside the output, keyboard shortcuts and the Fullscreen API. On with the button, `p`, or
 // `?present=1` in the URL; Esc leaves it. Space (play/pause) is the page's own shortcut.
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 let lesson = null;

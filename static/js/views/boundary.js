@@ -6,9 +6,9 @@
 // only when the points change). One graph with both costs ~35 ms a frame, as Plotly redraws
 // every point whenever the heatmap's z changes.
 
-import { PLOTLY_SCALE, pointColor } from "./colors.js";
+import { PLOTLY_SCALE, pointColor } from "../core/colors.js";
 import { axis, DOMAIN, toRows } from "./grid.js";
-import { classColor, classScale } from "./palette.js";
+import { classColor, classScale } from "../core/palette.js";
 
 const MARGIN = { l: 8, r: 30, t: 6, b: 26 };
 const AXIS = {

@@ -3,17 +3,17 @@
 // URL hash (course-state.js). The server checks each Advanced setting as it changes (the Keras-code
 // request) and its field messages are shown next to the control they name.
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
-import { highlightPython } from "./highlight.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
+import { highlightPython } from "../core/highlight.js";
 import { fetchScript, initKerasCode } from "./keras-code.js";
 import { initLessons } from "./lessons.js";
-import { initLrChart } from "./lr-chart.js";
-import { runConfig } from "./state.js";
+import { initLrChart } from "../views/lr-chart.js";
+import { runConfig } from "../core/state.js";
 import {
   COURSE_ACTIVATIONS, COURSE_REGULARIZATIONS, EARLY_STOPPING_DEFAULT, ES_MODES, INITIALIZERS, LR_SCHEDULE_DEFAULT,
   MONITORS, OPTIMIZERS, REDUCE_LR_DEFAULT, SCHEDULES, layerAt, layersFor,
-} from "./course-state.js";
+} from "../core/course-state.js";
 
 const $ = (id) => document.getElementById(id);
 const CHECK_MS = 300;

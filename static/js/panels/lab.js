@@ -1,8 +1,8 @@
 // The lab page: pick data and folds, edit the configurations side by side, run a k-fold job on
 // the server's lab workers and follow its progress by polling GET /api/lab/jobs/<id>.
 
-import { describe } from "./api.js";
-import { t } from "./i18n.js";
+import { describe } from "../core/api.js";
+import { t } from "../core/i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown

@@ -2,9 +2,9 @@
 // a link that opens the page with only the rest. The link carries `<name>_hide=true` keys in the
 // hash (state.js reads them, TF Playground's names too), so hidden controls survive every change.
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
-import { HIDABLE, toHash } from "./state.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
+import { HIDABLE, toHash } from "../core/state.js";
 
 // What each hidable name hides on the page (CSS selectors; rebuilt parts are matched again by CSS).
 const TARGETS = {

@@ -2,8 +2,8 @@
 // target test loss (live, no restart), and a divergence that is shown over the boundary, never a
 // silent grey heatmap.
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
 
 export const TARGET_LOSSES = [null, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01];
 

@@ -8,10 +8,10 @@
 
 import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
-import { init as confusion } from "./confusion.js";
+import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
 import { init as language } from "./language.js";
-import { init as multiclass } from "./multiclass.js";
+import { init as multiclass } from "../views/multiclass.js";
 import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
 import { init as share } from "./share.js";

@@ -3,10 +3,10 @@
 // the weight's sign and sized by |weight| (TF Playground's scales), dashed, the dashes moving
 // with the epoch. Hovering (or focusing) a node shows its output in the main heatmap.
 
-import { weightColor } from "./colors.js";
+import { weightColor } from "../core/colors.js";
 import { decodeGrid, featureGrid, paintGrid } from "./grid.js";
-import { formatNumber, t } from "./i18n.js";
-import { FEATURES, LIMITS } from "./state.js";
+import { formatNumber, t } from "../core/i18n.js";
+import { FEATURES, LIMITS } from "../core/state.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const HEADER = 64; // room for each layer's +/- buttons

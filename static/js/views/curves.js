@@ -4,7 +4,7 @@
 // costs 10–20 ms (60 ms at 50,000 epochs), so drawing it on each of 25 frames a second would
 // take a third of the main thread or more. Spacing draws by 8× their cost keeps them near 12 %.
 
-import { t } from "./i18n.js";
+import { t } from "../core/i18n.js";
 
 const FLUSH_MS = 200;
 const COST_FACTOR = 8;

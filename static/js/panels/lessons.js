@@ -2,12 +2,12 @@
 // its explanation and question shown; "Run the comparison" asks the compare panel (issue 8) to
 // run the lesson's side-by-side runs through the hooks bus.
 
-import { emit } from "./hooks.js";
-import { t } from "./i18n.js";
+import { emit } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
 import {
   COURSE_KEYS, EARLY_STOPPING_DEFAULT, LAYER_DEFAULT, LR_SCHEDULE_DEFAULT, REDUCE_LR_DEFAULT,
-} from "./course-state.js";
-import { copySettings, DEFAULTS } from "./state.js";
+} from "../core/course-state.js";
+import { copySettings, DEFAULTS } from "../core/state.js";
 
 const $ = (id) => document.getElementById(id);
 // Lesson config keys the Simple panel has; any other key needs Advanced mode.

@@ -1,8 +1,8 @@
 // The learning rate per epoch (frame.history.learning_rate), drawn under the loss curves, and
 // where EarlyStopping stopped and whose weights it restored (the done event), marked on both charts.
 
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
 
 const FLUSH_MS = 250; // a small chart: a few redraws a second are plenty
 const $ = (id) => document.getElementById(id);

@@ -1,10 +1,10 @@
 // The Export menu of share.js: server-made files (.keras, spec, .npz, script, CSV of a saved run)
 // and page-made ones (the live run's loss history as CSV, the boundary as PNG via Plotly.toImage).
 
-import { ApiError } from "./api.js";
-import { highlightPython } from "./highlight.js";
-import { t } from "./i18n.js";
-import { runConfig } from "./state.js";
+import { ApiError } from "../core/api.js";
+import { highlightPython } from "../core/highlight.js";
+import { t } from "../core/i18n.js";
+import { runConfig } from "../core/state.js";
 
 const SERVER_KINDS = ["model.keras", "spec.json", "weights.npz"];
 

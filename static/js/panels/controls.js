@@ -1,12 +1,12 @@
 // The top bar, the data column and the output options: built from state.js's lists, showing
 // the current settings, and reporting every change as a partial settings object.
 
-import { pointColor } from "./colors.js";
-import { formatNumber, t } from "./i18n.js";
-import { classColor } from "./palette.js";
+import { pointColor } from "../core/colors.js";
+import { formatNumber, t } from "../core/i18n.js";
+import { classColor } from "../core/palette.js";
 import {
   ACTIVATIONS, EPOCH_LIMITS, LEARNING_RATES, MODES, PACES, PROBLEMS, REGULARIZATION_RATES, REGULARIZATIONS, RESOLUTIONS,
-} from "./state.js";
+} from "../core/state.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -2,8 +2,8 @@
 // value, press Enter. The server sets it (POST /api/runs/<id>/edit) and sends a frame showing it;
 // training goes on from the edited value. No reset.
 
-import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { api } from "../core/api.js";
+import { t } from "../core/i18n.js";
 
 const ENDED = ["done", "error", "gone"];
 

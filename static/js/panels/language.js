@@ -4,8 +4,8 @@
 // they compose themselves. The choice is remembered in the kp_lang cookie (the server renders
 // the next page in it), in localStorage, and in the URL's ?lang=.
 
-import { emit } from "./hooks.js";
-import { language, messages, setCatalogue, t } from "./i18n.js";
+import { emit } from "../core/hooks.js";
+import { language, messages, setCatalogue, t } from "../core/i18n.js";
 
 const ATTRIBUTES = ["title", "aria-label", "placeholder", "alt"];
 const SKIP = "script, style, .js-plotly-plot, [translate='no']";

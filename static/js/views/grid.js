@@ -1,7 +1,7 @@
 // Grids of the frame schema (docs/api.md): base64 of resolution² uint8, row-major,
 // bottom row (y = -6) first; byte q decodes to q / 127.5 - 1.
 
-import { SHADES, shadeIndex } from "./colors.js";
+import { SHADES, shadeIndex } from "../core/colors.js";
 
 export const DOMAIN = [-6, 6];
 const LUT = Float32Array.from({ length: 256 }, (_, q) => q / 127.5 - 1);

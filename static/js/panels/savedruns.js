@@ -1,11 +1,11 @@
 // Saved runs in the share panel: save the run on screen, the list (open, fork, rename, delete when this
 // browser holds the edit token), and showing an opened run's curves, boundary and figures.
 
-import { decodeGrid } from "./grid.js";
-import { on } from "./hooks.js";
-import { t } from "./i18n.js";
-import { $, call, keepToken, loss, savedLink, say, tokens } from "./shareutil.js";
-import { copySettings } from "./state.js";
+import { decodeGrid } from "../views/grid.js";
+import { on } from "../core/hooks.js";
+import { t } from "../core/i18n.js";
+import { $, call, keepToken, loss, savedLink, say, tokens } from "../core/shareutil.js";
+import { copySettings } from "../core/state.js";
 
 let page;
 let live; // share.js' record of the current run: {history, boundary}
