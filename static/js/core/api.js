@@ -1,5 +1,6 @@
 // The HTTP API of docs/api.md, with its one error shape turned into readable text.
 
+import { fieldLabel } from "./fields.js";
 import { t } from "./i18n.js";
 
 export class ApiError extends Error {
@@ -12,14 +13,9 @@ export class ApiError extends Error {
 }
 
 const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown
-const FIELD_NAMES = {
-  learning_rate: N_("Learning rate"), batch_size: N_("Batch size"), noise: N_("Noise"),
-  train_ratio: N_("Ratio of training data"), hidden_layers: N_("Hidden layers"), features: N_("Features"),
-  dataset: N_("Dataset"), regularization_rate: N_("Regularization rate"), regularization: N_("Regularization"),
-  activation: N_("Activation"), epochs: N_("Epochs"), pace: N_("Speed"), seed: N_("Seed"),
-  problem: N_("Problem type"), grid_resolution: N_("Boundary grid"), mode: N_("Maths"), body: N_("Request"),
-  target_loss: N_("Stop at test loss"), layer: N_("Layer"), source: N_("From neuron"), target: N_("To neuron"),
-  node: N_("Neuron"),
+// Names of error fields that are not settings (a settings field's label is the server's: core/fields.js).
+const OTHER_NAMES = {
+  body: N_("Request"), layer: N_("Layer"), source: N_("From neuron"), target: N_("To neuron"), node: N_("Neuron"),
 };
 
 /** "Learning rate: Input should be ..." for every {field, message}; field names made human. */
@@ -28,7 +24,7 @@ export function describe(errors, status) {
   return errors
     .map(({ field, message }) => {
       const [head, ...rest] = String(field || "").split(".");
-      const name = FIELD_NAMES[head] ? t(FIELD_NAMES[head]) : head || t("Error");
+      const name = fieldLabel(head) ?? (OTHER_NAMES[head] ? t(OTHER_NAMES[head]) : head || t("Error"));
       const layer = () => t("layer {n}", { n: Number(rest[0]) + 1 });
       const where = rest.length ? ` (${head === "hidden_layers" ? layer() : rest.join(".")})` : "";
       return t("{name}{where}: {message}", { name, where, message });

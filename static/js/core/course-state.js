@@ -3,6 +3,8 @@
 // old link) sends and shows exactly what it did before. Units and the number of hidden layers stay
 // in `hidden_layers` (the network diagram edits them); `layers` holds each layer's other options.
 
+import { choicesOf } from "./fields.js";
+
 export const LAYER_DEFAULT = Object.freeze({
   activation: "tanh",
   dropout: 0,
@@ -20,13 +22,6 @@ export const EARLY_STOPPING_DEFAULT = Object.freeze({
 export const LR_SCHEDULE_DEFAULT = Object.freeze({ kind: "step", factor: 0.5, every: 100, min_ratio: 0 });
 export const REDUCE_LR_DEFAULT = Object.freeze({ monitor: "val_loss", factor: 0.5, patience: 10, min_lr: 0.00001 });
 
-export const COURSE_ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "elu", "selu", "gelu", "swish", "leaky_relu"];
-export const COURSE_REGULARIZATIONS = ["none", "l1", "l2", "l1_l2"];
-export const INITIALIZERS = ["glorot_uniform", "he_normal", "zeros", "uniform"];
-export const OPTIMIZERS = ["sgd", "adam", "rmsprop", "adagrad"];
-export const MONITORS = ["loss", "val_loss", "accuracy", "val_accuracy"];
-export const ES_MODES = ["auto", "min", "max"];
-export const SCHEDULES = ["step", "exponential", "cosine"];
 
 export const COURSE_DEFAULTS = Object.freeze({
   advanced: false,
@@ -46,15 +41,15 @@ export const COURSE_DEFAULTS = Object.freeze({
 });
 export const COURSE_KEYS = new Set(Object.keys(COURSE_DEFAULTS));
 
-// Field order of the ":"-joined hash form of each object setting ("" / "off" = none).
+// Field order of the ":"-joined hash form of each object setting ("" / "off" = none), and the RunConfig
+// field whose nested choices (served by /api/config, core/fields.js) each of its enum parts takes.
 const SHAPES = {
-  layer: [LAYER_DEFAULT, { activation: COURSE_ACTIVATIONS, regularization: COURSE_REGULARIZATIONS,
-    activity_regularization: COURSE_REGULARIZATIONS, initializer: INITIALIZERS }],
-  early_stopping: [EARLY_STOPPING_DEFAULT, { monitor: MONITORS, mode: ES_MODES }],
-  lr_schedule: [LR_SCHEDULE_DEFAULT, { kind: SCHEDULES }],
-  reduce_lr: [REDUCE_LR_DEFAULT, { monitor: MONITORS }],
+  layer: [LAYER_DEFAULT, "layers", ["activation", "regularization", "activity_regularization", "initializer"]],
+  early_stopping: [EARLY_STOPPING_DEFAULT, "early_stopping", ["monitor", "mode"]],
+  lr_schedule: [LR_SCHEDULE_DEFAULT, "lr_schedule", ["kind"]],
+  reduce_lr: [REDUCE_LR_DEFAULT, "reduce_lr", ["monitor"]],
 };
-const ENUMS = { optimizer: OPTIMIZERS };
+const ENUMS = ["optimizer"];
 const NUMBERS = ["input_dropout", "n_samples", "momentum", "beta_1", "beta_2", "rho"];
 
 function encodeObject(shape, obj) {
@@ -64,14 +59,14 @@ function encodeObject(shape, obj) {
 
 /** An object from its ":"-joined form; a part that is missing or not of the right kind keeps the default. */
 function decodeObject(shape, text) {
-  const [defaults, enums] = SHAPES[shape];
+  const [defaults, owner, enums] = SHAPES[shape];
   const parts = text.split(":");
   const out = { ...defaults };
   Object.keys(defaults).forEach((k, i) => {
     const raw = parts[i];
     if (raw === undefined || raw === "") return;
-    if (enums[k]) {
-      if (enums[k].includes(raw)) out[k] = raw;
+    if (enums.includes(k)) {
+      if (choicesOf(`${owner}.${k}`).includes(raw)) out[k] = raw;
     } else if (typeof defaults[k] === "boolean") {
       out[k] = raw !== "0" && raw !== "false";
     } else if (Number.isFinite(Number(raw))) {
@@ -98,7 +93,7 @@ export function decodeCourse(params) {
     const raw = params.get(key);
     if (raw && raw !== "off") s[key] = decodeObject(key, raw);
   }
-  for (const [key, values] of Object.entries(ENUMS)) if (values.includes(params.get(key))) s[key] = params.get(key);
+  for (const key of ENUMS) if (choicesOf(key).includes(params.get(key))) s[key] = params.get(key);
   for (const key of NUMBERS) {
     const raw = params.get(key);
     if (raw !== null && raw !== "" && Number.isFinite(Number(raw))) s[key] = Number(raw);
@@ -112,7 +107,7 @@ export function decodeCourse(params) {
 export function layerAt(s, i) {
   if (s.layers[i]) return s.layers[i];
   const simple = { activation: s.activation, regularization: s.regularization, regularization_rate: s.regularization_rate };
-  return { ...LAYER_DEFAULT, ...(COURSE_ACTIVATIONS.includes(s.activation) ? simple : {}) };
+  return { ...LAYER_DEFAULT, ...(choicesOf("layers.activation").includes(s.activation) ? simple : {}) };
 }
 
 /** Per-layer options for the current hidden layers (what Advanced mode starts from). */

@@ -2,6 +2,7 @@
 // (as TF Playground's state.ts does). TF Playground's own hash keys are read too (tflink.js).
 
 import { COURSE_DEFAULTS, COURSE_KEYS, courseConfig, decodeCourse, encodeCourse } from "./course-state.js";
+import { liveFields, offered, pageRange } from "./fields.js";
 import { fromTfParams, isTfParams, parseHide } from "./tflink.js";
 
 export const FEATURES = [
@@ -13,16 +14,12 @@ export const FEATURES = [
   { id: "sin_x1", label: "sin(X₁)", tf: "sinX", f: (x) => Math.sin(x) },
   { id: "sin_x2", label: "sin(X₂)", tf: "sinY", f: (x, y) => Math.sin(y) },
 ];
-export const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-export const REGULARIZATION_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-export const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"];
-export const REGULARIZATIONS = ["none", "l1", "l2"];
-export const PROBLEMS = ["classification", "regression"];
-export const MODES = ["keras", "classic"];
-export const PACES = [60, 240, "max"];
-export const EPOCH_LIMITS = [100, 500, 1000, 5000, 10000, 50000];
-export const RESOLUTIONS = [50, 100];
-export const LIMITS = { layers: 6, neurons: 8, newLayerNeurons: 2 }; // TF Playground's simple panel
+// The simple panel's limits come from the server's description of hidden_layers (core/fields.js).
+export const LIMITS = {
+  get layers() { return pageRange("hidden_layers").max_items; },
+  get neurons() { return pageRange("hidden_layers").max; },
+  newLayerNeurons: 2, // TF Playground: a new layer starts with 2 neurons
+};
 export const N_SAMPLES = { classification: 500, regression: 1200 }; // TF Playground's point counts
 
 export const DEFAULTS = Object.freeze({
@@ -51,20 +48,15 @@ export const DEFAULTS = Object.freeze({
 
 // Settings that only change the view or apply live: everything else restarts the run.
 export const VIEW_ONLY = new Set(["show_test", "discretize"]);
-// Live (POST /set, no restart; docs/parity.md); pace falls back to a restart if /set refuses it.
-export const LIVE = new Set([
-  "learning_rate", "pace", "regularization_rate", "epochs", "target_loss", "momentum", "beta_1", "beta_2", "rho",
-]);
+// Live (POST /set, no restart; docs/parity.md): the server's list, from /api/config. Pace falls back to a
+// restart if /set refuses it.
+const isLive = (key) => liveFields().has(key);
 // Settings that change the generated points.
 export const DATA_KEYS = new Set(["problem", "dataset", "noise", "n_classes", "train_ratio", "seed", "n_samples",
   "advanced"]);
 
-const ENUMS = {
-  problem: PROBLEMS,
-  activation: ACTIVATIONS,
-  regularization: REGULARIZATIONS,
-  mode: MODES,
-};
+// Hash values accepted for the selects: what the page offers (core/fields.js).
+const ENUMS = ["problem", "activation", "regularization", "mode"];
 const NUMBERS = [
   "noise", "train_ratio", "batch_size", "seed", "learning_rate", "regularization_rate", "epochs", "grid_resolution",
   "target_loss", "n_classes",
@@ -107,8 +99,8 @@ export function fromHash(hash) {
   s.seed = randomSeed();
   s.hide = parseHide(p);
   if (isTfParams(p)) return fromTfParams(p, s).settings; // what it cannot keep, share.js reports
-  for (const [key, values] of Object.entries(ENUMS)) {
-    if (values.includes(p.get(key))) s[key] = p.get(key);
+  for (const key of ENUMS) {
+    if (offered(key).includes(p.get(key))) s[key] = p.get(key);
   }
   for (const key of NUMBERS) setNumber(s, key, p.get(key));
   for (const key of BOOLEANS) if (p.has(key)) s[key] = p.get(key) !== "false";
@@ -163,7 +155,7 @@ export function diff(a, b) {
   const changed = Object.keys(DEFAULTS).filter((k) => text(a, k) !== text(b, k));
   let kind = "none";
   if (changed.some((k) => VIEW_ONLY.has(k))) kind = "view";
-  if (changed.some((k) => LIVE.has(k))) kind = "live";
-  if (changed.some((k) => !VIEW_ONLY.has(k) && !LIVE.has(k))) kind = "restart";
+  if (changed.some((k) => isLive(k))) kind = "live";
+  if (changed.some((k) => !VIEW_ONLY.has(k) && !isLive(k))) kind = "restart";
   return { kind, changed, data: changed.some((k) => DATA_KEYS.has(k)) };
 }

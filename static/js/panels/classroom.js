@@ -3,6 +3,7 @@
 // hash (state.js reads them, TF Playground's names too), so hidden controls survive every change.
 
 import { on } from "../core/hooks.js";
+import { fieldLabel } from "../core/fields.js";
 import { t } from "../core/i18n.js";
 import { HIDABLE, toHash } from "../core/state.js";
 
@@ -19,15 +20,15 @@ const TARGETS = {
   grid_resolution: [".control:has(#grid-resolution)"], epochs: [".control:has(#epochs)"],
   target_loss: [".control:has(#target-loss)"], text: [".site-header", ".site-footer"],
 };
-const LABELS = () => ({
+// The controls a classroom link can hide: settings are named by the server's labels (core/fields.js).
+const CONTROLS = () => ({
   play_button: t("Play / pause button"), step_button: t("Step button"), reset_button: t("Reset button"),
-  learning_rate: t("Learning rate"), activation: t("Activation"), regularization: t("Regularization"),
-  regularization_rate: t("Regularization rate"), problem: t("Problem type"), pace: t("Speed"), mode: t("Maths"),
-  dataset: t("Dataset"), train_ratio: t("Ratio of training to test data"), noise: t("Noise"),
-  batch_size: t("Batch size"), regenerate: t("Regenerate"), hidden_layers: t("Number of layers and neurons"),
-  show_test: t("Show test data"), discretize: t("Discretize output"), grid_resolution: t("Boundary grid"),
-  epochs: t("Stop at epoch"), target_loss: t("Stop at test loss"), text: t("Title and page text"),
+  regenerate: t("Regenerate"), hidden_layers: t("Number of layers and neurons"),
+  show_test: t("Show test data"), discretize: t("Discretize output"), text: t("Title and page text"),
 });
+const SETTINGS = ["learning_rate", "activation", "regularization", "regularization_rate", "problem", "pace", "mode",
+  "dataset", "train_ratio", "noise", "batch_size", "grid_resolution", "epochs", "target_loss"];
+const LABELS = () => ({ ...Object.fromEntries(SETTINGS.map((name) => [name, fieldLabel(name)])), ...CONTROLS() });
 
 function selectorsOf(name) {
   return TARGETS[name] || [`.node.input[data-feature="${name}"]`]; // an input feature

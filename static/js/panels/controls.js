@@ -1,12 +1,10 @@
-// The top bar, the data column and the output options: built from state.js's lists, showing
-// the current settings, and reporting every change as a partial settings object.
+// The top bar, the data column and the output options: built from the server's field description
+// (core/fields.js), showing the current settings, and reporting every change as a partial settings object.
 
 import { pointColor } from "../core/colors.js";
 import { formatNumber, t } from "../core/i18n.js";
+import { domain, offered, pageRange } from "../core/fields.js";
 import { classColor } from "../core/palette.js";
-import {
-  ACTIVATIONS, EPOCH_LIMITS, LEARNING_RATES, MODES, PACES, PROBLEMS, REGULARIZATION_RATES, REGULARIZATIONS, RESOLUTIONS,
-} from "../core/state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,11 +23,9 @@ export const DATASET_TITLES = [
   N_("Circle"), N_("Exclusive or"), N_("Gaussian"), N_("Spiral"), N_("Moons"), N_("Blobs (3–5 classes)"),
   N_("Spiral arms (3–5 classes)"), N_("Plane"), N_("Multi Gaussian"),
 ];
-const OPTIONS = {
-  learning_rate: LEARNING_RATES, activation: ACTIVATIONS, regularization: REGULARIZATIONS,
-  regularization_rate: REGULARIZATION_RATES, problem: PROBLEMS, pace: PACES, mode: MODES,
-  grid_resolution: RESOLUTIONS, epochs: EPOCH_LIMITS,
-};
+// The selects of the page; their values are the server's (offered() in core/fields.js).
+const SELECTS = ["learning_rate", "activation", "regularization", "regularization_rate", "problem", "pace", "mode",
+  "grid_resolution", "epochs"];
 const SLIDERS = { train_ratio: (v) => `${v}%`, noise: (v) => `${v}`, n_classes: (v) => `${v}`, batch_size: (v) => `${v}` };
 
 /** Zero-padded, grouped epoch as TF Playground shows it (000,123), grouped per the page's locale. */
@@ -47,6 +43,11 @@ function parseValue(setting, raw) {
   return Number(raw);
 }
 
+/** A slider's bounds and step from the field description (templates render them too; this keeps them in step). */
+function setRange(input, range) {
+  for (const key of ["min", "max", "step"]) if (range[key] != null) input[key] = String(range[key]);
+}
+
 function labelOf(setting, v) {
   const named = OPTION_LABELS[setting]?.[v];
   if (named) return t(named);
@@ -59,13 +60,14 @@ export class Controls {
     this.handlers = handlers;
     this.datasets = [];
     this.thumbs = new Map(); // dataset name -> points, drawn once
-    for (const [setting, values] of Object.entries(OPTIONS)) {
+    for (const setting of SELECTS) {
       const select = document.querySelector(`select[data-setting="${setting}"]`);
-      for (const v of values) select.add(new Option(labelOf(setting, v), String(v)));
+      for (const v of offered(setting)) select.add(new Option(labelOf(setting, v), String(v)));
       select.addEventListener("change", () => handlers.change({ [setting]: parseValue(setting, select.value) }));
     }
     for (const [setting, show] of Object.entries(SLIDERS)) {
       const input = document.querySelector(`input[data-setting="${setting}"]`);
+      setRange(input, pageRange(setting));
       const out = $(`${input.id}-value`);
       input.addEventListener("input", () => (out.textContent = show(input.value)));
       input.addEventListener("change", () => handlers.change({ [setting]: Number(input.value) }));
@@ -83,7 +85,7 @@ export class Controls {
 
   /** Show the settings in every control (values outside the offered lists get an option of their own). */
   show(s, limits) {
-    for (const setting of Object.keys(OPTIONS)) {
+    for (const setting of SELECTS) {
       const select = document.querySelector(`select[data-setting="${setting}"]`);
       const value = String(s[setting]);
       if (![...select.options].some((o) => o.value === value)) select.add(new Option(labelOf(setting, value), value));
@@ -111,7 +113,7 @@ export class Controls {
 
   /** Every label this module composes, again in the page's (new) language. */
   relabel(s, limits) {
-    for (const setting of Object.keys(OPTIONS)) {
+    for (const setting of SELECTS) {
       for (const option of document.querySelector(`select[data-setting="${setting}"]`).options) {
         option.text = labelOf(setting, option.value);
       }
@@ -204,7 +206,7 @@ export class Controls {
   /** Learning rate as the server reports it (a schedule may move it). */
   showLearningRate(lr) {
     const select = $("learning-rate");
-    if (document.activeElement !== select && Number(select.value) !== lr && LEARNING_RATES.includes(lr)) {
+    if (document.activeElement !== select && Number(select.value) !== lr && offered("learning_rate").includes(lr)) {
       select.value = String(lr);
     }
   }
@@ -212,13 +214,15 @@ export class Controls {
 
 /** TF Playground's 100×100 dataset thumbnail, from the real generator's points (y up). */
 function drawThumb(canvas, data, problem) {
+  const [lo, hi] = domain();
+  const px = (v) => ((v - lo) / (hi - lo)) * 100;
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, 100, 100);
   for (const part of [data.train, data.test]) {
     for (let i = 0; i < part.x1.length; i++) {
       const v = problem === "classification" ? 2 * part.label[i] - 1 : part.label[i];
       ctx.fillStyle = data.n_classes > 2 ? classColor(part.label[i]) : pointColor(v);
-      ctx.fillRect(((part.x1[i] + 6) / 12) * 100 - 2, ((6 - part.x2[i]) / 12) * 100 - 2, 4, 4);
+      ctx.fillRect(px(part.x1[i]) - 2, 100 - px(part.x2[i]) - 2, 4, 4);
     }
   }
 }

@@ -3,6 +3,7 @@
 // URL hash (course-state.js). The server checks each Advanced setting as it changes (the Keras-code
 // request) and its field messages are shown next to the control they name.
 
+import { choicesOf, losses as serverLosses, pageRange } from "../core/fields.js";
 import { on } from "../core/hooks.js";
 import { t } from "../core/i18n.js";
 import { highlightPython } from "../core/highlight.js";
@@ -11,8 +12,7 @@ import { initLessons } from "./lessons.js";
 import { initLrChart } from "../views/lr-chart.js";
 import { runConfig } from "../core/state.js";
 import {
-  COURSE_ACTIVATIONS, COURSE_REGULARIZATIONS, EARLY_STOPPING_DEFAULT, ES_MODES, INITIALIZERS, LR_SCHEDULE_DEFAULT,
-  MONITORS, OPTIMIZERS, REDUCE_LR_DEFAULT, SCHEDULES, layerAt, layersFor,
+  EARLY_STOPPING_DEFAULT, LR_SCHEDULE_DEFAULT, REDUCE_LR_DEFAULT, layerAt, layersFor,
 } from "../core/course-state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,15 +23,18 @@ const LABELS = {
   leaky_relu: "leaky ReLU", relu: "ReLU",
 };
 const label = (v) => (v in LABELS ? t(LABELS[v]) : v);
-// Per-layer columns after units: [key, kind, options]
+// Per-layer columns after units: [key, kind, step]; choices and bounds are the server's (layers.<key>).
 const LAYER_COLUMNS = [
-  ["activation", "select", COURSE_ACTIVATIONS], ["dropout", "number", { min: 0, max: 0.9, step: 0.1 }],
-  ["batch_norm", "checkbox"], ["regularization", "select", COURSE_REGULARIZATIONS],
-  ["regularization_rate", "number", { min: 0, max: 10, step: 0.001 }],
-  ["activity_regularization", "select", COURSE_REGULARIZATIONS],
-  ["activity_regularization_rate", "number", { min: 0, max: 10, step: 0.001 }],
-  ["max_norm", "number", { min: 0, max: 10, step: 0.5 }], ["initializer", "select", INITIALIZERS],
+  ["activation", "select"], ["dropout", "number", 0.1], ["batch_norm", "checkbox"], ["regularization", "select"],
+  ["regularization_rate", "number", 0.001], ["activity_regularization", "select"],
+  ["activity_regularization_rate", "number", 0.001], ["max_norm", "number", 0.5], ["initializer", "select"],
 ];
+/** What control() needs for a layer column: a select's values, or a number's {min, max, step}. */
+function columnOptions(key, kind, step) {
+  if (kind === "select") return choicesOf(`layers.${key}`);
+  const { min, max } = pageRange(`layers.${key}`);
+  return { min, max, step: step ?? pageRange(`layers.${key}`).step };
+}
 const LAYER_NAMES = {
   units: "Units", activation: "Activation", dropout: "Dropout", batch_norm: "Batch norm",
   regularization: "Kernel regularizer", regularization_rate: "Kernel regularization rate",
@@ -73,7 +76,7 @@ function resolvedLoss(s) {
 
 export function init(page) {
   const root = $("course");
-  let losses = []; // [{name, problem}] from /api/config
+  const losses = serverLosses(); // [{name, problem, output}] from /api/config
   let lossCode = {}; // name -> code, from /api/losses
   let rowsShown = -1;
 
@@ -87,10 +90,11 @@ export function init(page) {
   };
 
   // ------------------------------------------------------------ the controls
-  fill($("optimizer"), OPTIMIZERS);
-  for (const id of ["es-monitor", "rlr-monitor"]) fill($(id), MONITORS);
-  fill($("es-mode"), ES_MODES);
-  fill($("lr-schedule-kind"), ["", ...SCHEDULES], (v) => (v ? v : t("off")));
+  fill($("optimizer"), choicesOf("optimizer"));
+  fill($("es-monitor"), choicesOf("early_stopping.monitor"));
+  fill($("rlr-monitor"), choicesOf("reduce_lr.monitor"));
+  fill($("es-mode"), choicesOf("early_stopping.mode"));
+  fill($("lr-schedule-kind"), ["", ...choicesOf("lr_schedule.kind")], (v) => (v ? v : t("off")));
 
   $("mode-simple").addEventListener("click", () => change({ advanced: false }));
   $("mode-advanced").addEventListener("click", () => change({ advanced: true, layers: layersFor(page.settings) }));
@@ -118,7 +122,8 @@ export function init(page) {
       th.scope = "row";
       th.textContent = String(i + 1);
       tr.append(th);
-      for (const [key, kind, options] of [["units", "number", { min: 1, max: 64, step: 1 }], ...LAYER_COLUMNS]) {
+      for (const [key, kind, step] of [["units", "number", 1], ...LAYER_COLUMNS]) {
+        const options = columnOptions(key, kind, step);
         const td = document.createElement("td");
         td.className = "course-field";
         td.dataset.field = `layers.${i}.${key}`;
@@ -236,11 +241,7 @@ export function init(page) {
   });
   on("error", () => page.settings.advanced && check());
 
-  Promise.all([
-    fetch("/api/config").then((r) => r.json()),
-    fetch("/api/losses").then((r) => r.json()),
-  ]).then(([config, code]) => {
-    losses = Array.isArray(config?.losses) ? config.losses : [];
+  fetch("/api/losses").then((r) => r.json()).then((code) => {
     lossCode = code || {};
     show(page.settings);
   }).catch((err) => page.showError(t("Could not load the losses: {message}", { message: err.message })));

@@ -2,6 +2,7 @@
 // the server's lab workers and follow its progress by polling GET /api/lab/jobs/<id>.
 
 import { describe } from "../core/api.js";
+import { loadFields } from "../core/fields.js";
 import { t } from "../core/i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -201,6 +202,7 @@ async function upload() {
 }
 
 async function init() {
+  loadFields().catch(() => {}); // field labels for error messages (core/api.js); their names stand in until then
   const presets = await request("GET", "/api/lab/presets");
   state.configs = presets.job.configs;
   $("lab-folds").value = presets.job.folds;

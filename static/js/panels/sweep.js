@@ -3,6 +3,7 @@
 // sortable results table (mean ± std over repeats, boundary thumbnails, the best highlighted),
 // CSV export and cancel. The current page settings are the base of every run.
 
+import { fieldLabel } from "../core/fields.js";
 import { t } from "../core/i18n.js";
 import { lessonSettings } from "./lessons.js";
 import { N_SAMPLES, runConfig } from "../core/state.js";
@@ -13,12 +14,7 @@ const $ = (id) => document.getElementById(id);
 const N_ = (msgid) => msgid; // marks a message id for extraction; t() translates it when shown
 const PARAMS = ["learning_rate", "batch_size", "activation", "regularization", "regularization_rate", "noise",
   "train_ratio", "dropout", "optimizer"];
-const LABELS = {
-  learning_rate: N_("Learning rate"), batch_size: N_("Batch size"), activation: N_("Activation"),
-  regularization: N_("Regularization"), regularization_rate: N_("Regularization rate"), noise: N_("Noise"),
-  train_ratio: N_("Ratio of training data"), dropout: N_("Dropout"), optimizer: N_("Optimizer"),
-};
-const label = (name) => (LABELS[name] ? t(LABELS[name]) : name);
+const label = (name) => fieldLabel(name) ?? name; // the server's label (core/fields.js)
 const RANGES = new Set(["learning_rate", "regularization_rate", "dropout"]); // continuous: random search draws in a range
 const COLUMNS = [
   { key: "test_loss", label: N_("Test loss") },

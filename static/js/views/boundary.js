@@ -1,4 +1,4 @@
-// The main heatmap: the model's output over [-6, 6]² (TF Playground's 31 orange–grey–blue shades)
+// The main heatmap: the model's output over the data's domain (server's, [lo, hi]²; TF Playground's 31 orange–grey–blue shades)
 // with the train points (white outline) and, optionally, the test points (black outline).
 //
 // Two Plotly graphs share one square: underneath, the heatmap (a static plot redrawn with
@@ -7,16 +7,21 @@
 // every point whenever the heatmap's z changes.
 
 import { PLOTLY_SCALE, pointColor } from "../core/colors.js";
-import { axis, DOMAIN, toRows } from "./grid.js";
+import { domain } from "../core/fields.js";
+import { axis, toRows } from "./grid.js";
 import { classColor, classScale } from "../core/palette.js";
 
 const MARGIN = { l: 8, r: 30, t: 6, b: 26 };
-const AXIS = {
-  range: DOMAIN, fixedrange: true, zeroline: false, showgrid: false, ticks: "outside", ticklen: 3,
-  tickvals: [-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6], tickfont: { size: 10, color: "#777" },
-  linecolor: "#bbb", mirror: false,
-};
-const HIDDEN_AXIS = { range: DOMAIN, visible: false, fixedrange: true };
+/** The visible axis: the domain with a tick at every integer. */
+function visibleAxis() {
+  const [lo, hi] = domain();
+  return {
+    range: [lo, hi], fixedrange: true, zeroline: false, showgrid: false, ticks: "outside", ticklen: 3,
+    tickvals: Array.from({ length: Math.floor(hi) - Math.ceil(lo) + 1 }, (_, i) => Math.ceil(lo) + i),
+    tickfont: { size: 10, color: "#777" }, linecolor: "#bbb", mirror: false,
+  };
+}
+const hiddenAxis = () => ({ range: domain(), visible: false, fixedrange: true });
 
 function pointsTrace(part, test, problem, visible, nClasses = 2) {
   const labels = part ? part.label : [];
@@ -108,7 +113,7 @@ export class Boundary {
         colorscale: classScale(this.classes.n), zsmooth: false });
     }
     const heatLayout = {
-      ...size, xaxis: HIDDEN_AXIS, yaxis: HIDDEN_AXIS, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+      ...size, xaxis: hiddenAxis(), yaxis: hiddenAxis(), paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
     };
     const done = Plotly.react(this.heatEl, [heat], heatLayout, { staticPlot: true });
     if (this.pointsDirty || this.pointsEl.clientWidth !== this._pointsWidth) this._renderPoints(size);
@@ -120,7 +125,7 @@ export class Boundary {
     this._pointsWidth = this.pointsEl.clientWidth;
     const layout = {
       ...size,
-      xaxis: AXIS, yaxis: { ...AXIS, side: "right" },
+      xaxis: visibleAxis(), yaxis: { ...visibleAxis(), side: "right" },
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", showlegend: false,
       dragmode: false, hovermode: "closest", font: { family: "inherit" },
       annotations: this.title

@@ -1,9 +1,8 @@
 // Grids of the frame schema (docs/api.md): base64 of resolution² uint8, row-major,
-// bottom row (y = -6) first; byte q decodes to q / 127.5 - 1.
+// bottom row (the domain's lowest y) first; byte q decodes to q / 127.5 - 1.
 
 import { SHADES, shadeIndex } from "../core/colors.js";
-
-export const DOMAIN = [-6, 6];
+import { domain } from "../core/fields.js";
 const LUT = Float32Array.from({ length: 256 }, (_, q) => q / 127.5 - 1);
 
 /** Decode a base64 uint8 grid into a Float32Array of resolution² values in [-1, 1]. */
@@ -18,9 +17,9 @@ export function decodeGrid(b64, resolution) {
   return out;
 }
 
-/** Axis coordinates of a grid: -6 + 12·i/(resolution-1). */
+/** Axis coordinates of a grid over the server's domain: lo + (hi − lo)·i/(resolution − 1). */
 export function axis(resolution) {
-  const [lo, hi] = DOMAIN;
+  const [lo, hi] = domain();
   return Array.from({ length: resolution }, (_, i) => lo + ((hi - lo) * i) / (resolution - 1));
 }
 
@@ -54,7 +53,7 @@ export function featureGrid(f, resolution) {
   return out;
 }
 
-/** Paint a grid on a canvas (resolution × resolution pixels; CSS scales it), top row = y = +6. */
+/** Paint a grid on a canvas (resolution × resolution pixels; CSS scales it), top row = the domain's highest y. */
 export function paintGrid(canvas, values, resolution, discretize = false) {
   if (canvas.width !== resolution) canvas.width = canvas.height = resolution;
   const ctx = canvas.getContext("2d");
