@@ -86,9 +86,9 @@ def config_info():
 
     fields = describe_fields(RunConfig, live=LIVE_FIELDS)
     for field in (f for top in fields.values() for f in (top, *top.get("fields", {}).values())):
-        field["msgid"] = {"label": field["label"], "help": field["help"]}  # the page re-translates on a switch
-        field["label"] = gettext(field["label"]) if field["label"] else ""
-        field["help"] = gettext(field["help"]) if field["help"] else ""
+        label, help_text = field["label"], field["help"]  # English ids (app/config/run_config.py)
+        field["msgid"] = {"label": label, "help": help_text}  # the page re-translates them on a language switch
+        field["label"], field["help"] = (gettext(label) if label else ""), (gettext(help_text) if help_text else "")
     return jsonify({
         "fields": fields,
         "domain": list(datasets.DOMAIN),

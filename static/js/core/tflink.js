@@ -5,10 +5,11 @@
 //
 // No imports from state.js: state.js imports this module, and a cycle would read its tables too early.
 
+import { offered } from "./fields.js";
+
 /** Marks English text for the message extractor; share.js translates it with t() when shown. */
 const N_ = (text) => text;
 
-const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear"];
 const REGULARIZATIONS = { none: "none", L1: "l1", L2: "l2", l1: "l1", l2: "l2" };
 const DATASETS = { circle: "circle", xor: "xor", gauss: "gauss", spiral: "spiral" };
 const REG_DATASETS = { "reg-plane": "plane", "reg-gauss": "multigauss" };
@@ -122,7 +123,7 @@ export function fromTfParams(params, base) {
   const flag = (key) => params.get(key) !== "false";
 
   if (params.has("activation")) {
-    if (ACTIVATIONS.includes(params.get("activation"))) s.activation = params.get("activation");
+    if (offered("activation").includes(params.get("activation"))) s.activation = params.get("activation"); // the panel's
     else bad("activation");
   }
   if (params.has("problem")) {
