@@ -53,8 +53,7 @@ class SweepSpec(BaseModel):
         if isinstance(params, dict) and len(params) <= 3:
             for name, values in params.items():
                 if isinstance(values, list) and not 1 <= len(values) <= MAX_VALUES:
-                    raise ValueError(gettext("'%(name)s': give 1 to %(max)s values", name=str(name)[:80],
-                                             max=MAX_VALUES))
+                    raise ValueError(gettext("'%(name)s': give 1 to 12 values", name=str(name)[:80]))  # MAX_VALUES
         return params
 
     @field_validator("params")
