@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from app import create_app, shutdown
 from app.data import upload_store
 from app.runner.base import UnknownRun
 from app.share.spec import encode_weights
+from app.share.views import store
 
 SLOW = 5.0  # seconds: far above the edge's work (< 0.5 s here), far below the 14–25 s these took before
 UPLOAD_ID = "goneupload0000"
@@ -323,3 +325,17 @@ def test_boundary_and_saved_ids_are_checked_by_length_first(client):
     assert took < SLOW
     response, _ = send(client, "GET", "/api/saved/" + "s" * 3000)
     assert len(refused(response, 404, "saved")["message"]) < 100
+
+
+def test_a_nan_stored_before_the_hardening_is_served_as_null(client, app):
+    saved_id = send(client, "POST", "/api/saved", {"name": "old", "run_id": "done"})[0].get_json()["id"]
+    with app.app_context():
+        engine = store().engine
+    with engine.begin() as connection:  # a row written by the old code, NaN and all
+        connection.execute(text("UPDATE saved_runs SET summary = :s, history = :h WHERE id = :id"),
+                           {"s": '{"train_loss": NaN}', "h": '{"epoch": [1], "train_loss": [Infinity]}',
+                            "id": saved_id})
+    for path in ("/api/saved", f"/api/saved/{saved_id}"):
+        json.loads(client.get(path).get_data(as_text=True), parse_constant=pytest.fail)
+    record = client.get(f"/api/saved/{saved_id}").get_json()
+    assert record["summary"]["train_loss"] is None and record["history"]["train_loss"] == [None]
