@@ -339,3 +339,11 @@ def test_a_nan_stored_before_the_hardening_is_served_as_null(client, app):
         json.loads(client.get(path).get_data(as_text=True), parse_constant=pytest.fail)
     record = client.get(f"/api/saved/{saved_id}").get_json()
     assert record["summary"]["train_loss"] is None and record["history"]["train_loss"] == [None]
+
+
+@pytest.mark.parametrize("spec", [b"[" * 100_000 + b"]" * 100_000,
+                                  b'{"format": "keras-playground/1", "config": {"seed": NaN}}'])
+def test_an_imported_spec_nested_100000_levels_or_with_nan_is_refused(client, spec):
+    files = {"spec": (io.BytesIO(spec), "s.json"), "weights": (io.BytesIO(b"PK"), "w.npz")}
+    response, took = send(client, "POST", "/api/import", data=files, content_type="multipart/form-data")
+    assert "not valid JSON" in refused(response, 400, "spec")["message"] and took < SLOW
