@@ -83,7 +83,11 @@ def link(operation_id: str, **parameters: str) -> JSON:
     return {"operationId": operation_id, "parameters": parameters}
 
 
-SSE = {"type": "string", "description": "text/event-stream: `event:` name, `id:`, `data:` JSON; heartbeats."}
+SSE = {"type": "object", "required": ["data"], "description": (  # one event; docs/api.md lists names and data
+    "A Server-Sent Event. Runs: queued, frame, state, done, error; sweeps: progress, trial, done. Every event has "
+    "an increasing `id` (resume with Last-Event-ID); `: hb` comments keep the stream open."),
+    "properties": {"event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"},
+                   "data": {"type": "string", "contentMediaType": "application/json"}}}
 BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 RUN_ID, SAVED_ID = path("run_id", "A run's id, from POST /api/runs."), path("saved_id", "A saved run's id.")
 SWEEP_ID, JOB_ID = path("sweep_id", "A sweep's id."), path("job_id", "A lab job's id.")

@@ -89,6 +89,7 @@ RESPONSE_SCHEMAS: dict[str, JSON] = {
     "SweepProgress": obj(("state",), state=STRING),
     "Upload": obj(("id",), id=STRING),
     "UploadList": obj(("uploads",), uploads={"type": "array", "items": ref("Upload")}),
-    "LabPresets": obj(("job", "presets"), job=ANY_OBJECT, presets=ANY_OBJECT, help=ANY_OBJECT),
+    "LabPresets": obj(("job", "presets"), job=ANY_OBJECT, presets={"type": "array", "items": ANY_OBJECT},
+                      help=ANY_OBJECT),
     "LabStatus": obj(("id", "state"), id=STRING, state=STRING),
 }
