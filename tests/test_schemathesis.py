@@ -33,17 +33,29 @@ def fuzzed(tmp_path_factory):
         server.stop()
 
 
-@pytest.mark.timeout(400)
-def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(fuzzed, tmp_path):
-    report = tmp_path / "schemathesis"
-    command = [str(Path(sys.executable).with_name("schemathesis")), "run", f"{fuzzed.url}/api/openapi.json",
+def schemathesis(url: str, report: Path, *options: str) -> subprocess.CompletedProcess:
+    """One `schemathesis run` of the live server's document (seeded; KP_FUZZ_SEED to vary it)."""
+    command = [str(Path(sys.executable).with_name("schemathesis")), "run", f"{url}/api/openapi.json",
                "--checks", CHECKS, "--max-examples", os.environ.get("KP_FUZZ_EXAMPLES", "5"),
-               "--max-time", "110", "--seed", os.environ.get("KP_FUZZ_SEED", "23"), "--workers", "1",
-               "--request-timeout", "90", "--report", "junit", "--report-dir", str(report),
-               "--suppress-health-check", "all", "--no-color"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=360, cwd=tmp_path)
-    summary = result.stdout[result.stdout.rfind("====="):] if "=====" in result.stdout else result.stdout
-    assert result.returncode == 0, result.stdout[-12_000:] + result.stderr[-2_000:]
-    assert "Tested: 33" in result.stdout, summary  # every operation of the document was exercised
+               "--seed", os.environ.get("KP_FUZZ_SEED", "23"), "--workers", "1", "--request-timeout", "90",
+               "--report", "junit", "--report-dir", str(report), "--suppress-health-check", "all", "--no-color",
+               *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=report.parent)
+
+
+def failures(result: subprocess.CompletedProcess) -> str:
+    return result.stdout[-12_000:] + result.stderr[-2_000:]
+
+
+@pytest.mark.timeout(600)
+def test_schemathesis_finds_no_server_error_and_no_response_off_the_schema(fuzzed, tmp_path):
+    # The links first (create -> status -> control -> export; saved, sweeps, lab jobs, uploads): about 15 s.
+    linked = schemathesis(fuzzed.url, tmp_path / "stateful", "--phases", "stateful")
+    assert linked.returncode == 0, failures(linked)
+    assert "Stateful" in linked.stdout and " passed" in linked.stdout, failures(linked)
+    # Then every operation alone: schema edges (coverage) and random data (fuzzing), in a 90 s budget.
+    single = schemathesis(fuzzed.url, tmp_path / "single", "--phases", "coverage,fuzzing", "--max-time", "90")
+    assert single.returncode == 0, failures(single)
+    assert "Tested: 33" in single.stdout, failures(single)  # every operation of the document was exercised
     log = Path(fuzzed.log.name).read_text()
     assert "unexpected error" not in log, log[-6_000:]
