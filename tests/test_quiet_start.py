@@ -45,6 +45,7 @@ def started(tmp_path):
             process.wait(5)
 
 
+@pytest.mark.timeout(420)
 def test_a_fresh_start_prints_its_stages_and_no_warning_or_error(started):
     port, started_at, output = started
     ready = f"ready: open http://127.0.0.1:{port}"
