@@ -43,7 +43,10 @@ def _announce_ready(runner, poll: float = 0.5, give_up: float = 900) -> None:
     stopping = threading.Event()
     deadline = time.monotonic() + give_up  # a backend without local workers never reports them warm
     while not stopping.wait(poll) and time.monotonic() < deadline:
-        health = runner.health()
+        try:
+            health = runner.health()
+        except Exception:  # e.g. the Celery backend's Redis not up yet: /healthz reports it; keep waiting
+            continue
         if health.get("state") == "stopping":
             return
         if health.get("workers") and all(w.get("ready") for w in health["workers"]):
