@@ -134,3 +134,30 @@ def test_the_api_reads_and_refuses_on_either_database(database_url):
         assert response.status_code == 404, (path, response.get_json())
     response = client.patch("/api/saved/nul%00", json={"name": "n"}, headers={"X-Edit-Token": "t"})
     assert response.status_code == 404
+
+
+class FinishedRun:
+    """A runner whose every run has finished, with weights (no training needed to test the store)."""
+
+    def status(self, run_id):
+        return {"id": run_id, "state": "done", "config": CONFIG}
+
+    def result(self, run_id):
+        return {"epochs": 3, "reason": "finished", "test_loss": 0.1, "weights": [[[0.5]]]}
+
+
+def test_save_rename_delete_through_the_api_on_either_database(database_url):
+    client = create_app({"TESTING": True, "KP_DATABASE_URL": database_url, "KP_RUNNER": FinishedRun()}).test_client()
+    body = {"name": "網" * 200, "run_id": "r1", "forked_from": "f" * 300, "history": HISTORY}
+    saved = client.post("/api/saved", json=body)
+    assert saved.status_code == 201, saved.get_json()
+    record = saved.get_json()
+    assert record["forked_from"] is None and record["name"] == "網" * 200
+    history = client.get(f"/api/saved/{record['id']}").get_json()["history"]
+    assert {k: history[k] for k in HISTORY} == HISTORY
+    renamed = client.patch(f"/api/saved/{record['id']}", json={"name": "b\u0000c"},
+                           headers={"X-Edit-Token": record["edit_token"]})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "bc"
+    assert client.delete(f"/api/saved/{record['id']}", headers={"X-Edit-Token": "wrong"}).status_code == 403
+    owner = {"X-Edit-Token": record["edit_token"]}
+    assert client.delete(f"/api/saved/{record['id']}", headers=owner).status_code == 204
