@@ -71,7 +71,10 @@ def _decode(raw: bytes) -> str:
 def _rows(text: str) -> list[list[str]]:
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)  # comma, or a spreadsheet's semicolon or tab
-    rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error:  # e.g. a lone carriage return inside a cell
+        raise CsvError([_error(_("the file is not a readable CSV; save it again as CSV UTF-8"))]) from None
     return [row for row in rows if any(row)]  # blank lines are not rows
 
 

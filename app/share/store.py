@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,17 @@ from sqlalchemy import DateTime, String, Text, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what token_urlsafe ids fit in String(16); PostgreSQL refuses longer or NUL
+
+
+def possible_id(value: object) -> bool:
+    """True when `value` could be a stored id; any other is not looked up (PostgreSQL would raise, SQLite not)."""
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def clean_name(name: str) -> str:
+    """The name without NUL characters, which PostgreSQL's text columns cannot hold."""
+    return name.replace("\x00", "")
 
 
 class Base(DeclarativeBase):
@@ -113,11 +125,13 @@ class SavedStore:
         token = secrets.token_urlsafe(18)
         now = _now()
         row = SavedRun(
-            id=secrets.token_urlsafe(9)[:12], name=name, created_at=now, updated_at=now,
+            id=secrets.token_urlsafe(9)[:12], name=clean_name(name), created_at=now, updated_at=now,
             config=json.dumps(config), summary=json.dumps(summary), history=json.dumps(history),
-            weights=json.dumps(weights), forked_from=forked_from, edit_token_hash=_hash(token),
+            weights=json.dumps(weights), forked_from=None, edit_token_hash=_hash(token),
         )
         with Session(self.engine) as session, session.begin():
+            if possible_id(forked_from) and session.get(SavedRun, forked_from) is not None:
+                row.forked_from = forked_from  # a link only to a run that exists
             session.add(row)
             session.flush()
             record = _public(row, full=False)
@@ -125,6 +139,8 @@ class SavedStore:
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         """The full record (with curves and weights), or None."""
+        if not possible_id(run_id):
+            return None
         with Session(self.engine) as session:
             row = session.get(SavedRun, run_id)
             return _public(row, full=True) if row else None
@@ -139,7 +155,7 @@ class SavedStore:
             return [_public(r, full=False) for r in rows], int(total or 0)
 
     def _owned(self, session: Session, run_id: str, token: str | None) -> SavedRun | None:
-        row = session.get(SavedRun, run_id)
+        row = session.get(SavedRun, run_id) if possible_id(run_id) else None
         if row is None:
             return None
         if not token or not hmac.compare_digest(row.edit_token_hash, _hash(token)):
@@ -152,7 +168,7 @@ class SavedStore:
             row = self._owned(session, run_id, token)
             if row is None:
                 return None
-            row.name, row.updated_at = name, _now()
+            row.name, row.updated_at = clean_name(name), _now()
             return _public(row, full=False)
 
     def delete(self, run_id: str, token: str | None) -> bool:
@@ -172,6 +188,8 @@ class SavedStore:
 
     def get_sweep(self, sweep_id: str) -> dict[str, Any] | None:
         """A stored sweep's full view, or None."""
+        if not possible_id(sweep_id):
+            return None
         with Session(self.engine) as session:
             row = session.get(StoredSweep, sweep_id)
             return json.loads(row.data) if row else None

@@ -103,6 +103,8 @@ def save_run():
         raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
+    if "weights" not in result:
+        raise ApiError(409, gettext("the run ended before it trained: there are no weights to save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
     boundary = _boundary(data.get("boundary"))
     if boundary:
@@ -225,6 +227,8 @@ def export_run(run_id: str, kind: str):
         raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run") from None
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then export"), "run")
+    if "weights" not in result:
+        raise ApiError(409, gettext("the run ended before it trained: there are no weights to export"), "run")
     return _export(status["config"], result["weights"], None, kind, f"run-{run_id}")
 
 
