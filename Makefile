@@ -21,10 +21,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 deps: $(VENV)/.runtime
 dev-deps: $(VENV)/.dev
 
-## Debian packages the tests use: Chromium for the browser tests, redis-server for scale-out tests.
+## Debian packages the tests use: Chromium for the browser tests, redis-server for scale-out tests,
+## postgresql for the store's tests on PostgreSQL (tests/test_store_postgres.py starts its own server).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server postgresql >/dev/null; \
 	fi
 
 ## Start the app on http://$(HOST):$(PORT) (embedded worker pool, no external service).

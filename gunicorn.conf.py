@@ -3,9 +3,12 @@
 `make run` and the Docker image use this file: gunicorn -c gunicorn.conf.py wsgi:app
 """
 
+import logging
 import os
 import signal
+import sys
 import threading
+import time
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"  # a stream holds a thread; sync workers would kill it at `timeout`
@@ -19,11 +22,38 @@ accesslog = os.environ.get("KP_ACCESS_LOG", "-") or None  # empty: no access log
 # benchmarks) would take it from each other. Nothing here uses gunicornc.
 control_socket_disable = True
 
+# The app's own stage lines (training workers started, warm, ready) in gunicorn's format; warnings and errors too.
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s",
+                                        "%Y-%m-%d %H:%M:%S %z"))
+for _name in ("app", "kp"):
+    logging.getLogger(_name).addHandler(_handler)
+    logging.getLogger(_name).setLevel(logging.INFO)
+    logging.getLogger(_name).propagate = False
+
 
 def _stop_runs(app) -> None:
     from app import shutdown
 
     shutdown(app)
+
+
+def _announce_ready(runner, poll: float = 0.5, give_up: float = 900) -> None:
+    """One line once every training worker is warm: where to open the playground."""
+    stopping = threading.Event()
+    deadline = time.monotonic() + give_up  # a backend without local workers never reports them warm
+    while not stopping.wait(poll) and time.monotonic() < deadline:
+        try:
+            health = runner.health()
+        except Exception:  # e.g. the Celery backend's Redis not up yet: /healthz reports it; keep waiting
+            continue
+        if health.get("state") == "stopping":
+            return
+        if health.get("workers") and all(w.get("ready") for w in health["workers"]):
+            host, port = bind.rsplit(":", 1)
+            shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+            logging.getLogger("app").info("ready: open http://%s:%s", shown, port)
+            return
 
 
 def post_worker_init(worker):
@@ -34,7 +64,8 @@ def post_worker_init(worker):
     (each gets `done`, reason `stopped`) so the worker can exit within graceful_timeout.
     """
     app = worker.wsgi
-    app.extensions["kp_runner"]()
+    runner = app.extensions["kp_runner"]()
+    threading.Thread(target=_announce_ready, args=(runner,), name="kp-ready", daemon=True).start()
     gunicorn_handler = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum, frame):

@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Debian's client; another `docker` on PATH may want a buildx plugin that is not installed.
-DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else "docker"
+DEBIAN_DOCKER = Path("/usr/bin/docker")  # Debian's client, from docker.io: BuildKit built in, no buildx plugin
 COMPOSE = "docker-compose"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 CACHE = Path(os.environ.get("KP_DOCKER_CACHE", Path.home() / ".cache" / "keras-playground-docker"))
@@ -34,8 +33,16 @@ def run(*args: str, check: bool = True, timeout: float | None = None, **kwargs) 
     return result
 
 
+def docker_binary() -> str:
+    """The client to use, chosen at each call (so after `ensure_tools` installed docker.io, never at import).
+
+    Debian's client when present; another `docker` on PATH (e.g. Docker 23+ without its buildx plugin) only if not.
+    """
+    return str(DEBIAN_DOCKER) if DEBIAN_DOCKER.exists() else (shutil.which("docker") or "docker")
+
+
 def docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return run(DOCKER, *args, **kwargs)
+    return run(docker_binary(), *args, **kwargs)
 
 
 @dataclass
@@ -51,12 +58,12 @@ class Created:
         for command, env in self.compose:
             quietly(*command, "down", "-v", "--remove-orphans", env=env)
         for name in self.containers:
-            quietly(DOCKER, "rm", "-f", "-v", name)
+            quietly(docker_binary(), "rm", "-f", "-v", name)
         for image in reversed(self.images):
-            quietly(DOCKER, "rmi", "-f", image)
+            quietly(docker_binary(), "rmi", "-f", image)
         if self.daemon is None or self.daemon.poll() is None:
-            quietly(DOCKER, "builder", "prune", "-a", "-f")
-            quietly(DOCKER, "image", "prune", "-f")
+            quietly(docker_binary(), "builder", "prune", "-a", "-f")
+            quietly(docker_binary(), "image", "prune", "-f")
         if self.daemon is not None and self.daemon.poll() is None:
             log("stopping the Docker daemon this test started")
             self.daemon.terminate()
@@ -80,7 +87,7 @@ def ensure_tools() -> None:
     """Debian's docker.io, debootstrap and docker-compose, installed when one is missing (root, as in CI)."""
     missing = [pkg for pkg, exe in (("docker.io", "dockerd"), ("debootstrap", "debootstrap"),
                                     ("docker-compose", COMPOSE)) if not shutil.which(exe)]
-    if not Path("/usr/bin/docker").exists() and "docker.io" not in missing:
+    if not DEBIAN_DOCKER.exists() and "docker.io" not in missing:
         missing.append("docker.io")
     if missing:
         log(f"installing {' '.join(missing)}")
@@ -160,8 +167,9 @@ def ensure_redis_image(name: str, created: Created) -> None:
         return
     log(f"Docker Hub unreachable: building a local stand-in tagged {name} from {DEBIAN_BASE}")
     created.images.append(name)
+    # It needs no BuildKit feature: the classic builder works with any client, with or without buildx.
     docker("build", "-t", name, "-", input=REDIS_STANDIN, timeout=900,
-           env={**os.environ, "DOCKER_BUILDKIT": "1"})
+           env={**os.environ, "DOCKER_BUILDKIT": "0"})
 
 
 def build_image(tag: str, context: Path, created: Created) -> float:

@@ -14,7 +14,7 @@ SERVICES = COMPOSE["services"]
 
 
 def test_services_are_web_worker_and_redis():
-    assert set(SERVICES) == {"web", "worker", "redis"}
+    assert {n for n, s in SERVICES.items() if not s.get("profiles")} == {"web", "worker", "redis"}
     for name in ("web", "worker"):
         assert SERVICES[name]["build"] == "." and SERVICES[name]["image"] == SERVICES["web"]["image"]
         assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -53,3 +53,12 @@ def test_readme_documents_the_stack_the_docker_test_runs():
         assert step in section
     script = (ROOT / "scripts" / "docker_test.py").read_text()
     assert '"up", "-d"' in script and '"down", "-v"' in script and '"kill"' in script
+
+
+def test_postgresql_is_an_opt_in_profile_and_not_published():
+    postgres = SERVICES["postgres"]
+    assert postgres["profiles"] == ["postgres"] and "ports" not in postgres
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert "psycopg==" in requirements  # the driver a postgresql+psycopg:// URL needs, in the image

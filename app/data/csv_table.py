@@ -91,9 +91,9 @@ def _rows(text: str) -> list[list[str]]:
             cells = [cell.strip() for cell in row]
             if any(cells):  # blank lines are not rows
                 rows.append(cells)
-    except csv.Error as exc:  # a cell past csv's own field limit, a NUL byte...
-        raise CsvError([_error(_("line %(row)d cannot be read as CSV (%(error)s)", row=reader.line_num,
-                                 error=str(exc)[:80]), row=reader.line_num)]) from None
+    except csv.Error:  # a cell past csv's own field limit, a lone carriage return inside a cell...
+        raise CsvError([_error(_("the file is not a readable CSV; save it again as CSV UTF-8"),
+                               row=reader.line_num)]) from None
     return rows
 
 

@@ -38,7 +38,9 @@ def _limit_threads() -> None:
 def single_threaded_tensorflow() -> None:
     """Import TensorFlow limited to one thread of each kind: every training process (embedded, Celery, lab)."""
     _limit_threads()
-    import tensorflow as tf
+    from app.runner.quiet_tf import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()  # its start-up notices filtered; real errors pass (quiet_tf.py says why)
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)

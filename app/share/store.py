@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,17 @@ from sqlalchemy import DateTime, Integer, String, Text, create_engine, func, sel
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what token_urlsafe ids fit in String(16); PostgreSQL refuses longer or NUL
+
+
+def possible_id(value: object) -> bool:
+    """True when `value` could be a stored id; any other is not looked up (PostgreSQL would raise, SQLite not)."""
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def clean_name(name: str) -> str:
+    """The name without NUL characters, which PostgreSQL's text columns cannot hold."""
+    return name.replace("\x00", "")
 
 
 class Base(DeclarativeBase):
@@ -151,13 +163,16 @@ class SavedStore:
         now = _now()
         texts = {"config": _dumps(config), "summary": _dumps(summary), "history": _dumps(history),
                  "weights": _dumps(weights)}
+        name = clean_name(name)
         size = sum(len(t) for t in texts.values()) + len(name)
         row = SavedRun(id=secrets.token_urlsafe(9)[:12], name=name, created_at=now, updated_at=now,
-                       forked_from=forked_from, edit_token_hash=_hash(token), size=size,
+                       forked_from=None, edit_token_hash=_hash(token), size=size,
                        owner=_hash(owner) if owner else None, **texts)
         with Session(self.engine) as session, session.begin():
             if owner and quota:
                 self._check_quota(session, row.owner, size, quota)
+            if possible_id(forked_from) and session.get(SavedRun, forked_from) is not None:
+                row.forked_from = forked_from  # a link only to a run that exists
             session.add(row)
             session.flush()
             record = _public(row, full=False)
@@ -173,6 +188,8 @@ class SavedStore:
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         """The full record (with curves and weights), or None."""
+        if not possible_id(run_id):
+            return None
         with Session(self.engine) as session:
             row = session.get(SavedRun, run_id)
             return _public(row, full=True) if row else None
@@ -188,7 +205,7 @@ class SavedStore:
             return [_public(r, full=False) for r in rows], int(total or 0)
 
     def _owned(self, session: Session, run_id: str, token: str | None) -> SavedRun | None:
-        row = session.get(SavedRun, run_id)
+        row = session.get(SavedRun, run_id) if possible_id(run_id) else None
         if row is None:
             return None
         if not token or not hmac.compare_digest(row.edit_token_hash, _hash(token)):
@@ -201,7 +218,7 @@ class SavedStore:
             row = self._owned(session, run_id, token)
             if row is None:
                 return None
-            row.name, row.updated_at = name, _now()
+            row.name, row.updated_at = clean_name(name), _now()
             return _public(row, full=False)
 
     def delete(self, run_id: str, token: str | None) -> bool:
@@ -221,6 +238,8 @@ class SavedStore:
 
     def get_sweep(self, sweep_id: str) -> dict[str, Any] | None:
         """A stored sweep's full view, or None."""
+        if not possible_id(sweep_id):
+            return None
         with Session(self.engine) as session:
             row = session.get(StoredSweep, sweep_id)
             return json.loads(row.data) if row else None

@@ -35,6 +35,8 @@ from app.web.runs import runner, settings_from_request, validated
 
 bp = Blueprint("saved", __name__)
 _lock = threading.Lock()
+
+
 def _quota() -> tuple[int, int]:
     """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT (50), KP_SAVED_QUOTA_MIB (50)."""
     def setting(key: str, default: str) -> float:
@@ -90,6 +92,8 @@ def save_run():
         raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
+    if "weights" not in result:
+        raise ApiError(409, gettext("the run ended before it trained: there are no weights to save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
     boundary = boundary_of(data.get("boundary"))
     if boundary:
@@ -210,6 +214,8 @@ def export_run(run_id: str, kind: str):
         raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run") from None
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then export"), "run")
+    if "weights" not in result:
+        raise ApiError(409, gettext("the run ended before it trained: there are no weights to export"), "run")
     return _export(status["config"], result["weights"], None, kind, f"run-{run_id}")
 
 
