@@ -257,12 +257,13 @@ def test_forked_from_is_a_saved_id_and_lists_carry_no_large_fields(client):
     history = {"epoch": list(range(50_001))}
     response, _ = send(client, "POST", "/api/saved", {"name": "h", "run_id": "done", "history": history})
     refused(response, 400, "history.epoch")
+    parent = send(client, "POST", "/api/saved", {"name": "parent", "run_id": "done"})[0].get_json()["id"]
     history = {"epoch": list(range(1, 2001)), "train_loss": [0.5] * 2000}
     response, _ = send(client, "POST", "/api/saved", {"name": "ok", "run_id": "done", "history": history,
-                                                      "forked_from": "abcDEF-_1234"})
+                                                      "forked_from": parent})
     assert response.status_code == 201
     item = client.get("/api/saved").get_json()["items"][0]
-    assert item["forked_from"] == "abcDEF-_1234"
+    assert item["forked_from"] == parent
     assert not {"history", "weights"} & set(item) and "boundary" not in item["summary"]
 
 
