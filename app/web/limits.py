@@ -22,7 +22,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_babel import gettext
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError as RedisResponseError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemory
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.runner.base import TERMINAL_EVENTS, UnknownRun
@@ -94,10 +94,8 @@ def register(app: Flask) -> None:
             "The server's run store (Redis) is not answering; try again in %(s)s s.", s=REDIS_RETRY_AFTER)}],
             {"Retry-After": str(REDIS_RETRY_AFTER)})
 
-    @app.errorhandler(RedisResponseError)
-    def _redis_refused(exc: RedisResponseError) -> Response:
-        if not str(exc).startswith("OOM"):
-            raise exc
+    @app.errorhandler(RedisOutOfMemory)
+    def _redis_full(exc: RedisOutOfMemory) -> Response:  # past `maxmemory` with nothing left to evict
         return error_response(503, [{"field": "redis", "message": gettext(
             "The server's run store (Redis) is full; try again in %(s)s s.", s=REDIS_RETRY_AFTER)}],
             {"Retry-After": str(REDIS_RETRY_AFTER)})
