@@ -57,7 +57,8 @@ def open_streams(url: str, cookie: str, n: int) -> tuple[list, list[int]]:
 
 def measure(url: str) -> dict:
     """Every figure of the sessions side, against a running server."""
-    out: dict = {}
+    out: dict = {"page_idle_first": timed_get(url + "/"), "page_idle": timed_get(url + "/"),
+                 "healthz_idle": timed_get(url + "/healthz")}
     owner, other = "ownerclient1234", "otherclient5678"
     run = requests.post(url + "/api/runs?start=paused", json={"epochs": 1000}, cookies={"kp_client": owner},
                         timeout=30).json()
@@ -74,8 +75,9 @@ def measure(url: str) -> dict:
     held, statuses = open_streams(f"{url}/api/runs/{run_id}/events", owner, 80)
     names = [str(k) for k in statuses]
     out["streams_80_one_client"] = {k: names.count(k) for k in sorted(set(names))}
-    out["page_while_held"] = timed_get(url + "/")
-    out["healthz_while_held"] = timed_get(url + "/healthz")
+    for round_ in range(3):
+        out[f"page_while_held_{round_}"] = timed_get(url + "/")
+        out[f"healthz_while_held_{round_}"] = timed_get(url + "/healthz")
     for r in held:
         r.close()
     for s in idle:
