@@ -250,6 +250,26 @@ def test_a_huge_lab_job_is_refused_up_front_with_its_estimate(world):
     still_answers(client)
 
 
+def test_a_lab_fold_stops_at_its_wall_time_budget():
+    """The estimate keeps honest jobs far below it; a fold that overruns anyway stops at the epoch past it."""
+    import numpy as np
+
+    from app.lab.folds import run_fold
+    from app.lab.model import KerasMLP
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 30)
+    x = rng.normal(size=(60, 3)) + y[:, None]
+    train, test = np.arange(0, 60, 2), np.arange(1, 60, 2)
+    start = time.monotonic()
+    result, _ = run_fold(x, y, train, test, KerasMLP(hidden_layers=(4,), epochs=1_000_000, batch_size=1,
+                                                     max_seconds=1.0))
+    assert time.monotonic() - start < 60  # a million epochs would take hours
+    assert 1 <= result["epochs"] < 1_000_000 and 0 <= result["accuracy"] <= 1
+    unbounded, _ = run_fold(x, y, train, test, KerasMLP(hidden_layers=(4,), epochs=3))
+    assert "epochs" not in unbounded  # a fold that ran all its epochs says nothing more
+
+
 # ---------------------------------------------------------------- streams
 
 
