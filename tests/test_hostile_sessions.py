@@ -32,10 +32,12 @@ class StandInRunner:
         self.settings = RunnerSettings(workers=1, runs_per_worker=2, heartbeat=0.02)
         self.states: dict[str, str] = {}
         self.controls: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
 
     def submit(self, config, weights=None, start="running"):
-        run_id = f"run{len(self.states)}"
-        self.states[run_id] = "paused"
+        with self.lock:
+            run_id = f"run{len(self.states)}"
+            self.states[run_id] = "paused"
         return {"id": run_id, "state": "paused"}
 
     def status(self, run_id):
@@ -204,6 +206,29 @@ def test_forks_count_against_the_runs_a_client_may_have(world):
     assert int(refused.headers["Retry-After"]) > 0
     assert learner(app, "neighbour").post(f"/api/saved/{saved['id']}/run").status_code == 201
     still_answers(forker)
+
+
+def test_forks_sent_at_once_cannot_all_pass_the_check(world):
+    app, runner, _ = world
+    with app.app_context():
+        from app.share.views import store
+
+        saved, _token = store().save("base", {"hidden_layers": [4]}, {}, {}, [], None)
+    statuses: list[int] = []
+    barrier = threading.Barrier(12)
+
+    def fork() -> None:
+        client = learner(app, "burst")
+        barrier.wait(10)
+        statuses.append(client.post(f"/api/saved/{saved['id']}/run").status_code)
+
+    threads = [threading.Thread(target=fork) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [201] * 3 + [429] * 9  # KP_RUNS_PER_CLIENT = 3
+    assert len(runner.states) == 3
 
 
 def test_sweep_trials_are_capped_per_client(world):

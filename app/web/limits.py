@@ -16,6 +16,7 @@ import os
 import secrets
 import threading
 import time
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -23,6 +24,7 @@ from flask_babel import gettext
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError as RedisOutOfMemory
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.runner.base import TERMINAL_EVENTS, UnknownRun
@@ -33,6 +35,7 @@ COOKIE = "kp_client"
 EXEMPT = ("/healthz", "/metrics", "/static/")
 RUN_CREATORS = ("api.create_run", "saved.run_saved")  # a fork is a run like any other
 REDIS_RETRY_AFTER = 10
+HOLD = "hold-"  # a place held for a run being created (see _runs_at_once)
 
 
 def client_key() -> str:
@@ -105,14 +108,19 @@ def register(app: Flask) -> None:
         return exc.response or error_response(429, [{"field": "rate", "message": str(exc.description)}],
                                               {"Retry-After": "60"})
 
+    hold_lock = threading.Lock()  # check-and-hold is one step: 12 forks sent at once cannot all pass the check
+
     @app.before_request
     def _runs_at_once() -> None:
         if request.endpoint in RUN_CREATORS and per_client > 0:
-            live = runs.live(client_key(), _is_live)
-            if live >= per_client:
-                retry = int(_setting(app, "KP_RETRY_AFTER", "5"))
-                raise ApiError(429, gettext("You already have %(n)s runs going; stop one or wait for it to end.",
-                                            n=live), "runs", headers={"Retry-After": str(retry)})
+            with hold_lock:
+                live = runs.live(client_key(), _is_live)
+                if live >= per_client:
+                    retry = int(_setting(app, "KP_RETRY_AFTER", "5"))
+                    raise ApiError(429, gettext("You already have %(n)s runs going; stop one or wait for it to end.",
+                                                n=live), "runs", headers={"Retry-After": str(retry)})
+                g.kp_run_hold = HOLD + secrets.token_hex(6)  # counts as a run until this request ends
+                runs.add(client_key(), g.kp_run_hold)
 
     @app.after_request
     def _after(response: Response) -> Response:
@@ -124,6 +132,13 @@ def register(app: Flask) -> None:
         if not has_cookie() and not request.path.startswith(EXEMPT):
             response.set_cookie(COOKIE, issued_cookie(), max_age=30 * 86400, httponly=True, samesite="Lax")
         return response
+
+    @app.teardown_request
+    def _release_hold(_exc: BaseException | None) -> None:
+        hold = g.pop("kp_run_hold", None)
+        if hold is not None:
+            with suppress(RedisError):  # Redis went down meanwhile: the hold ends with its key's expiry
+                runs.discard(client_key(), hold)
 
 
 _LOCK = threading.Lock()
@@ -137,6 +152,8 @@ def _rate_breach(limit: RequestLimit) -> Response:
 
 
 def _is_live(run_id: str) -> bool:
+    if run_id.startswith(HOLD):
+        return True
     try:
         return current_app.extensions["kp_runner"]().status(run_id)["state"] not in TERMINAL_EVENTS
     except UnknownRun:
@@ -153,6 +170,10 @@ class MemoryRuns:
     def add(self, client: str, run_id: str) -> None:
         with self._lock:
             self._runs.setdefault(client, set()).add(run_id)
+
+    def discard(self, client: str, run_id: str) -> None:
+        with self._lock:
+            self._runs.get(client, set()).discard(run_id)
 
     def live(self, client: str, is_live: Any) -> int:
         with self._lock:
@@ -181,6 +202,9 @@ class RedisRuns:
         pipe.sadd(key, run_id)
         pipe.expire(key, self.TTL)
         pipe.execute()
+
+    def discard(self, client: str, run_id: str) -> None:
+        self.r.srem(self.prefix + client, run_id)
 
     def live(self, client: str, is_live: Any) -> int:
         key = self.prefix + client
