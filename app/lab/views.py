@@ -125,6 +125,6 @@ def job_status(job_id: str):
 @bp.post("/api/lab/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
     """Stop a job (its creator only); folds already finished stay in its results."""
-    _job(job_id, lab_runner().status)  # 404 before 403
-    require_owner("lab", job_id)
+    if _job(job_id, lab_runner().status)["state"] in ACTIVE:  # 404 before 403; an ended job changes no more
+        require_owner("lab", job_id)
     return jsonify(_job(job_id, lab_runner().cancel))

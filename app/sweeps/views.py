@@ -146,8 +146,9 @@ def sweep_events(sweep_id: str):
 def cancel_sweep(sweep_id: str):
     """Stop the sweep (its creator only): pending trials are dropped, running ones stopped at once."""
     sweep = _sweep(sweep_id)
-    require_owner("sweep", sweep_id)
-    manager().cancel(sweep)
+    if not sweep.ended:  # cancelling an ended sweep changes nothing (and its owner may be forgotten by a restart)
+        require_owner("sweep", sweep_id)
+        manager().cancel(sweep)
     return jsonify(sweep.progress())
 
 

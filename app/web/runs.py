@@ -174,11 +174,11 @@ def run_control(run_id: str, action: str):
     if action not in ("pause", "resume", "step", "stop", "set", "edit", "regenerate"):
         raise ApiError(404, gettext("unknown action '%(action)s'; use pause, resume, step, stop, set, edit or "
                                     "regenerate", action=action), "action")
-    status = _run(run_id, runner().status)  # 404 before 403: an unknown id says so
-    require_owner("run", run_id)
     args: dict[str, Any] = {}
-    if action in ("set", "edit", "regenerate"):
+    if action in ("set", "edit", "regenerate"):  # a malformed body is a 400 before the run is looked up
         args = _control_args(action, settings_from_request() if request.content_length else {})
+    status = _run(run_id, runner().status)  # then 404 for an unknown id, before 403 for someone else's run
+    require_owner("run", run_id)
     if action == "edit":
         check_edit(args, RunConfig.model_validate(status["config"]))
     return jsonify(_run(run_id, runner().control, action, args))
