@@ -493,3 +493,14 @@ def test_a_trickling_request_is_cut_off_and_frees_its_thread(guarded):
     assert closed_after is not None and closed_after < 10, closed_after  # KP_REQUEST_READ_SECONDS = 3
     status, seconds = timed(guarded.url + "/healthz")
     assert status == 200 and seconds < 1.0
+
+
+def test_the_compose_redis_has_bounded_memory_that_keeps_celerys_queue():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["redis"]["command"]
+    assert command[command.index("--maxmemory") + 1] == "${KP_REDIS_MAXMEMORY:-256mb}"
+    # volatile-*: only keys with a TTL (our runs' state and events) may go; Celery's queue has none and stays.
+    assert command[command.index("--maxmemory-policy") + 1] == "volatile-ttl"
