@@ -96,7 +96,8 @@ def live(tmp_path_factory):
     """A real server with a small pool: 2 workers × 3 runs, a queue of 2 (so 'full' is reachable)."""
     server = LiveServer(tmp_path_factory.mktemp("live"), KP_WORKERS="2", KP_RUNS_PER_WORKER="3",
                         KP_QUEUE_SIZE="2", KP_WORKER_MAX_RUNS="1000",
-                        KP_RUNS_PER_CLIENT="0", KP_RATE_LIMIT="100000 per minute")  # tests share one address
+                        KP_RUNS_PER_CLIENT="0", KP_RATE_LIMIT="100000 per minute",  # tests share one address
+                        KP_STREAMS_PER_CLIENT="0")
     try:
         server.wait_ready()
         yield server

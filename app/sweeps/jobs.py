@@ -251,6 +251,12 @@ class SweepManager:
             return sum(1 for s in self._sweeps.values()
                        if s.client == client and not s.ended and not s.cancelled.is_set())
 
+    def unfinished_trials(self, client: str) -> int:
+        """Trials of this client's live sweeps still pending or running (the per-client trial cap counts these)."""
+        with self._lock:
+            return sum(1 for s in self._sweeps.values() if s.client == client and not s.ended
+                       and not s.cancelled.is_set() for t in s.trials if t.state in ("pending", "running"))
+
     def create(self, client: str, kind: str, params: list[str], runs: list[tuple[int, dict[str, Any], RunConfig]],
                base: dict[str, Any], lesson: str | None = None) -> Sweep:
         """Register a sweep of the expanded runs; its trials start when the pool has room."""

@@ -11,7 +11,7 @@ import io
 import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext
 from pydantic import ValidationError
 
@@ -22,7 +22,10 @@ from app.sweeps.jobs import Sweep, SweepManager, SweepSettings
 from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
 from app.web.body import json_body
 from app.web.errors import ApiError
-from app.web.streaming import HEADERS, parse_last_event_id, sse
+from app.web.limits import client_key
+from app.web.ownership import require_owner
+from app.web.stream_caps import stream_response
+from app.web.streaming import parse_last_event_id, sse
 
 bp = Blueprint("sweeps", __name__)
 
@@ -37,6 +40,15 @@ def manager() -> SweepManager:
                                         archive=lambda sweep: db.save_sweep(sweep.id, sweep.state, sweep.view()),
                                         lookup=db.get_sweep)
     return ext["kp_sweeps"]
+
+
+def _trials_per_client() -> int:
+    """KP_SWEEP_TRIALS_PER_CLIENT (0 = no cap): trials one learner's unfinished sweeps may still have to run."""
+    raw = current_app.config.get("KP_SWEEP_TRIALS_PER_CLIENT", os.environ.get("KP_SWEEP_TRIALS_PER_CLIENT"))
+    try:
+        return max(0, int(raw)) if raw not in (None, "") else MAX_RUNS
+    except (TypeError, ValueError):
+        raise ValueError(f"KP_SWEEP_TRIALS_PER_CLIENT must be an integer, got {raw!r}") from None
 
 
 def _body() -> dict[str, Any]:
@@ -98,11 +110,17 @@ def create_sweep():
     data = _body()
     kind, params, runs, base, lesson = _lesson_runs(data) if "lesson" in data else _spec_runs(data)
     sweeps = manager()
-    client = request.remote_addr or "unknown"
+    client = client_key()  # the cookie, as every per-client limit (a class behind one NAT shares an address)
     cap = sweeps.settings.per_client
     if sweeps.active_for(client) >= cap:
         raise ApiError(429, gettext("you already have %(n)s sweeps running; wait for one to finish or cancel it",
                                     n=cap), "sweeps", headers={"Retry-After": "10"})
+    trials_cap = _trials_per_client()
+    waiting = sweeps.unfinished_trials(client)
+    if trials_cap and waiting + len(runs) > trials_cap:
+        raise ApiError(429, gettext("your sweeps already have %(n)s trials to run and this one adds %(more)s; at most "
+                                    "%(max)s per learner: wait for them or cancel a sweep", n=waiting,
+                                    more=len(runs), max=trials_cap), "sweeps", headers={"Retry-After": "30"})
     sweep = sweeps.create(client, kind, params, runs, base, lesson)
     body = {"id": sweep.id, "runs": len(runs), "events_url": f"/api/sweeps/{sweep.id}/events"}
     return jsonify(body), 201, {"Location": f"/api/sweeps/{sweep.id}"}
@@ -120,15 +138,16 @@ def sweep_events(sweep_id: str):
     sweep = _sweep(sweep_id)
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id")) or 0
     heartbeat = current_app.extensions["kp_runner"]().settings.heartbeat
-    return Response(stream_with_context(sse(sweep.follow(last, heartbeat))), mimetype="text/event-stream",
-                    headers=HEADERS)
+    return stream_response(f"sweep:{sweep_id}", lambda: sse(sweep.follow(last, heartbeat)))
 
 
 @bp.post("/api/sweeps/<sweep_id>/cancel")
 def cancel_sweep(sweep_id: str):
-    """Stop the sweep: pending trials are dropped, running ones stopped (their slots free at once)."""
+    """Stop the sweep (its creator only): pending trials are dropped, running ones stopped at once."""
     sweep = _sweep(sweep_id)
-    manager().cancel(sweep)
+    if not sweep.ended:  # cancelling an ended sweep changes nothing (and its owner may be forgotten by a restart)
+        require_owner("sweep", sweep_id)
+        manager().cancel(sweep)
     return jsonify(sweep.progress())
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
+from redis.exceptions import RedisError
 
 from app.config.lessons import LESSONS
 from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
@@ -25,7 +26,9 @@ from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.body import parse_json
 from app.web.errors import ApiError
-from app.web.streaming import HEADERS, parse_last_event_id, sse
+from app.web.ownership import require_owner
+from app.web.stream_caps import stream_response
+from app.web.streaming import parse_last_event_id, sse
 
 bp = Blueprint("api", __name__)
 
@@ -74,8 +77,15 @@ def _run(run_id: str, fn, *args):
 
 @bp.get("/healthz")
 def healthz():
-    """200 with workers and run counts; the runner is started if it was not yet."""
-    return jsonify({"status": "ok", **runner().health()})
+    """200 with workers, run and stream counts; 503 saying so when the run store (Redis) is down."""
+    streams = current_app.extensions["kp_streams"].health()
+    try:
+        health = runner().health()
+    except RedisError as exc:
+        message = gettext("The server's run store (Redis) is not answering; try again in %(s)s s.", s=10)
+        return jsonify({"status": "unavailable", "redis": "down", "message": message, "error": type(exc).__name__,
+                        "streams": streams}), 503, {"Retry-After": "10"}
+    return jsonify({"status": "ok", **health, "streams": streams})
 
 
 @bp.get("/api/config")
@@ -172,11 +182,13 @@ def run_control(run_id: str, action: str):
         raise ApiError(404, gettext("unknown action '%(action)s'; use pause, resume, step, stop, set, edit or "
                                     "regenerate", action=action), "action")
     args: dict[str, Any] = {}
-    if action in ("set", "edit", "regenerate"):
+    if action in ("set", "edit", "regenerate"):  # a malformed body is a 400 before the run is looked up
         args = _control_args(action, settings_from_request() if request.content_length else {})
+    status = _run(run_id, runner().status)  # then 404 for an unknown id, before 403 for someone else's run
+    require_owner("run", run_id)
     if action == "edit":
         try:  # the run's own settings; its upload may have been deleted since it started
-            config = parse_config(_run(run_id, runner().status)["config"])
+            config = parse_config(status["config"])
         except ConfigError as exc:
             raise ApiError(409, str(exc), errors=exc.errors) from None
         check_edit(args, config)
@@ -222,7 +234,6 @@ def _control_args(action: str, data: Any) -> dict[str, Any]:
 
 @bp.get("/api/runs/<run_id>/events")
 def run_events(run_id: str):
-    """The run's event stream (SSE); Last-Event-ID resumes from the buffer."""
+    """The run's event stream (SSE), open to anyone with the id; Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
-    events = _run(run_id, runner().events, last)
-    return Response(stream_with_context(sse(translated_events(events))), mimetype="text/event-stream", headers=HEADERS)
+    return stream_response(f"run:{run_id}", lambda: sse(translated_events(_run(run_id, runner().events, last))))
