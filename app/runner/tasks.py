@@ -13,47 +13,20 @@ from __future__ import annotations
 import atexit
 import heapq
 import itertools
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from app.runner.spawn import SPAWN, stop_process
-from app.runner.task_worker import main as task_main
+from app.runner.task_slot import Slot, Task, TaskBusy, TaskError, TaskFailed, TaskTimeout
 from app.runner.task_worker import warm_tensorflow
 
-log = logging.getLogger(__name__)
+__all__ = ["TaskBusy", "TaskError", "TaskFailed", "TaskPool", "TaskSettings", "TaskTimeout", "shared", "use"]
 GRACE = 5.0  # seconds a caller waits past a task's limit for the pool's verdict
-BACKOFF = 5.0  # seconds before starting again a process that failed to start
-
-
-class TaskError(RuntimeError):
-    """A task did not give a result; subclasses say why."""
-
-
-class TaskBusy(TaskError):
-    """Every task process is busy and the queue is full (or the wait for one ran out)."""
-
-    def __init__(self, retry_after: int, message: str) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class TaskTimeout(TaskError):
-    """The task ran past its time limit; its process was stopped."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the task ran past its limit of {seconds:g} s and was stopped")
-        self.seconds = seconds
-
-
-class TaskFailed(TaskError):
-    """The task raised, or its process died under it."""
 
 
 @dataclass(frozen=True)
@@ -83,17 +56,6 @@ class TaskSettings:
                    max_queue=number("KP_TASK_QUEUE", 16, 0), max_tasks=number("KP_TASK_RECYCLE", 50, 1))
 
 
-@dataclass(order=True)
-class _Task:
-    priority: int
-    seq: int
-    fn: Callable[..., Any] = field(compare=False)
-    args: tuple = field(compare=False)
-    timeout: float = field(compare=False)
-    bounded: bool = field(compare=False)
-    future: Future = field(compare=False, default_factory=Future)
-
-
 class TaskPool:
     """W warm task processes, each driven by a thread of the web process; see the module docstring."""
 
@@ -103,9 +65,9 @@ class TaskPool:
         self.warm = warm
         self.closing = False
         self._cond = threading.Condition()
-        self._queue: list[_Task] = []
+        self._queue: list[Task] = []
         self._seq = itertools.count()
-        self._slots: list[_Slot] = []
+        self._slots: list[Slot] = []
         self._idle = 0  # slots waiting for a task: a task handed to one does not wait
 
     def submit(self, fn: Callable[..., Any], *args: Any, timeout: float, priority: int = 1,
@@ -114,7 +76,7 @@ class TaskPool:
 
         `bounded=False` is for callers that bound their own work (the lab admits KP_LAB_MAX_JOBS jobs).
         """
-        task = _Task(priority, next(self._seq), fn, args, timeout, bounded)
+        task = Task(priority, next(self._seq), fn, args, timeout, bounded)
         with self._cond:
             if self.closing:
                 raise TaskBusy(self.settings.retry_after, "the server is shutting down")
@@ -122,19 +84,31 @@ class TaskPool:
                 raise TaskBusy(self.settings.retry_after, f"all {self.settings.workers} task processes are busy "
                                                           f"and {self.settings.max_queue} tasks are waiting")
             if not self._slots:  # started with the first task: a web process that never needs one spawns none
-                self._slots = [_Slot(self, i) for i in range(self.settings.workers)]
+                self._slots = [Slot(self, i) for i in range(self.settings.workers)]
             heapq.heappush(self._queue, task)
             self._cond.notify()
         return task.future
 
     def run(self, fn: Callable[..., Any], *args: Any, timeout: float, wait: float, priority: int = 0) -> Any:
-        """Submit and wait: TaskBusy if no process took it within `wait` s, TaskTimeout past `timeout` s of work."""
+        """Submit and wait: TaskBusy if no warm process took it within `wait` s, TaskTimeout past `timeout` s of work.
+
+        A pool still starting (TensorFlow importing) does not use up `wait`, up to the startup timeout.
+        """
         future = self.submit(fn, *args, timeout=timeout, priority=priority)
-        try:
-            return future.result(wait)
-        except FutureTimeout:
-            if future.cancel():  # still queued: give the place back
-                raise TaskBusy(self.settings.retry_after, f"no task process was free within {wait:g} s") from None
+        now = time.monotonic()
+        give_up, cold_limit = now + wait, now + wait + self.settings.startup_timeout
+        while not future.running() and not future.done():
+            now = time.monotonic()
+            if not any(s.ready for s in self._slots):
+                give_up = min(now + wait, cold_limit)  # the clock starts once a process is warm
+            if now >= give_up:
+                if future.cancel():  # still queued: give the place back
+                    raise TaskBusy(self.settings.retry_after, f"no task process was free within {wait:g} s")
+                break
+            try:
+                return future.result(min(give_up - now, 0.25))
+            except FutureTimeout:
+                pass
         try:
             return future.result(timeout + GRACE)
         except FutureTimeout:
@@ -143,7 +117,7 @@ class TaskPool:
     def _waiting(self) -> int:
         return sum(1 for t in self._queue if t.bounded and not t.future.cancelled())
 
-    def _take(self) -> _Task | None:
+    def _take(self) -> Task | None:
         """The next task to run (lowest priority number, then oldest); None when the pool closes."""
         with self._cond:
             self._idle += 1
@@ -173,101 +147,6 @@ class TaskPool:
                 task.future.set_exception(TaskBusy(self.settings.retry_after, "the server is restarting"))
         for slot in self._slots:
             slot.thread.join(timeout)
-
-
-class _Slot:
-    """One task process and the web-side thread that feeds it, times it and replaces it."""
-
-    def __init__(self, pool: TaskPool, index: int) -> None:
-        self.pool = pool
-        self.index = index
-        self.process: Any = None
-        self.inbox: Any = None
-        self.outbox: Any = None
-        self.done = 0  # tasks run by the current process
-        self.thread = threading.Thread(target=self._loop, name=f"kp-task-{index}", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while not self.pool.closing:
-            if (self.process is None or not self.process.is_alive()) and not self._start():
-                with self.pool._cond:
-                    self.pool._cond.wait(BACKOFF)
-                continue
-            task = self.pool._take()
-            if task is None:
-                break
-            self._run(task)
-            if self.done >= self.pool.settings.max_tasks:
-                self._retire()  # the next turn of the loop starts a fresh, warm one before taking a task
-        self._retire()
-
-    def _start(self) -> bool:
-        """Spawn a process and wait until it is warm."""
-        self._retire()
-        inbox_recv, self.inbox = SPAWN.Pipe(duplex=False)
-        self.outbox, outbox_send = SPAWN.Pipe(duplex=False)
-        self.process = SPAWN.Process(target=task_main, args=(inbox_recv, outbox_send, self.pool.warm),
-                                     name=f"kp-task-{self.index}", daemon=True)
-        self.process.start()
-        inbox_recv.close()  # only the child holds these ends now: its exit is our EOF
-        outbox_send.close()
-        self.done = 0
-        deadline = time.monotonic() + self.pool.settings.startup_timeout
-        try:
-            while not self.pool.closing and time.monotonic() < deadline:
-                if self.outbox.poll(0.2):
-                    return self.outbox.recv()[0] == "ready"
-        except (EOFError, OSError):
-            pass
-        if not self.pool.closing:
-            log.warning("task process %s did not start", self.index)
-        self._retire(kill=True)
-        return False
-
-    def _run(self, task: _Task) -> None:
-        try:
-            self.inbox.send((task.fn, task.args))
-        except Exception as exc:  # unpicklable arguments, or a broken pipe
-            self._retire(kill=True)
-            task.future.set_exception(TaskFailed(f"could not hand the task over: {type(exc).__name__}: {exc}"))
-            return
-        deadline = time.monotonic() + task.timeout
-        try:
-            while not self.outbox.poll(min(max(deadline - time.monotonic(), 0.0), 0.5)):
-                if self.pool.closing or time.monotonic() >= deadline:
-                    self._retire(kill=True)
-                    error = TaskTimeout(task.timeout) if not self.pool.closing else TaskBusy(
-                        self.pool.settings.retry_after, "the server is restarting")
-                    task.future.set_exception(error)
-                    return
-            kind, value = self.outbox.recv()
-        except (EOFError, OSError):
-            self._retire(kill=True)
-            task.future.set_exception(TaskFailed("the task process stopped (out of memory?)"))
-            return
-        self.done += 1
-        if kind == "ok":
-            task.future.set_result(value)
-        else:
-            task.future.set_exception(TaskFailed(value))
-
-    def _retire(self, kill: bool = False) -> None:
-        """End the current process: ask it to exit (or kill it when it is stuck), then close the pipes."""
-        if self.process is None:
-            return
-        if kill:
-            self.process.kill()
-            self.process.join(5)
-        else:
-            try:
-                self.inbox.send(None)
-            except (OSError, ValueError):
-                pass
-            stop_process(self.process, 5, f"task process {self.index}")
-        self.inbox.close()
-        self.outbox.close()
-        self.process = None
 
 
 _shared: TaskPool | None = None
