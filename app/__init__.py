@@ -87,3 +87,6 @@ def shutdown(app: Flask) -> None:
         runner.shutdown()
     if app.extensions.get("kp_lab") is not None:
         app.extensions["kp_lab"].shutdown()
+    from app.runner import tasks  # imports no TensorFlow
+
+    tasks.shutdown_shared()  # lab folds and .keras exports: the next use starts a fresh pool

@@ -31,6 +31,15 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(autouse=True)
+def _stop_task_pool():
+    """A test that built a .keras file or ran a lab fold leaves no task process behind (app/runner/tasks.py)."""
+    yield
+    from app.runner import tasks
+
+    tasks.shutdown_shared()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

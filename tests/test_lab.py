@@ -172,3 +172,27 @@ def test_a_cancelled_job_stops_and_keeps_its_finished_folds(app, client, uploads
     busy = learner(app).post("/api/lab/jobs", json=small)
     assert busy.status_code == 429 and busy.headers["Retry-After"] and busy.get_json()["errors"][0]["field"] == "jobs"
     assert client.post("/api/lab/jobs/nope/cancel").status_code == 404
+
+
+def test_a_fold_past_its_time_limit_ends_the_job_with_the_reason(tmp_path, uploads):
+    from app import create_app, shutdown
+    from app.lab.jobs import LabRunner
+
+    app = create_app({"TESTING": True, "KP_DATABASE_URL": f"sqlite:///{tmp_path}/lab.db",
+                      "KP_LAB_RUNNER": LabRunner(fold_seconds=0.01)})  # no fold trains this fast
+    client = app.test_client()
+    try:
+        created = client.post("/api/lab/jobs", json={"folds": 2, "configs": [{"name": "x", "epochs": 5}]})
+        assert created.status_code == 201
+        url = f"/api/lab/jobs/{created.get_json()['id']}"
+
+        def failed():
+            status = client.get(url).get_json()
+            assert status["state"] in ("queued", "running", "error"), status
+            return status if status["state"] == "error" else None
+
+        status = wait_until(failed, 300, 0.5, "the job to fail")
+        assert "fold 1 of configuration 1" in status["error"] and "limit of 0.01 s" in status["error"]
+        assert status["progress"]["done"] == 0
+    finally:
+        shutdown(app)

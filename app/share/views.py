@@ -25,6 +25,7 @@ from app.share.checks import (
     json_object,
     name_of,
 )
+from app.runner.tasks import TaskBusy, TaskError, TaskTimeout
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
 from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
@@ -56,6 +57,9 @@ def _save(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
                    gettext("your saved runs would use more than %(mib)s MiB; delete one first",
                            mib=exc.limit // (1024 * 1024)))
         raise ApiError(429, message, "saved") from None
+
+
+RETRY_FAILED = 5  # seconds: a failed .keras build (its process died) is worth one more try soon
 
 
 def store() -> SavedStore:
@@ -178,12 +182,7 @@ def _export(config_data: dict, weights: list, history: dict | None, kind: str, s
     if kind == "weights.npz":
         return _download(weights_npz(config, decode_weights(weights)), "application/octet-stream", f"{stem}.npz")
     if kind == "model.keras":
-        try:
-            data = build_keras_file(config, weights)
-        except (RuntimeError, OSError) as exc:
-            raise ApiError(503, gettext("could not build the .keras file now: %(error)s", error=exc),
-                           "export") from None
-        return _download(data, "application/octet-stream", f"{stem}.keras")
+        return _download(_keras_file(config, weights), "application/octet-stream", f"{stem}.keras")
     if kind == "script.py":
         return _download(_script(config), "text/x-python", f"{stem}.py")
     if kind == "history.csv" and history is not None:
@@ -195,6 +194,22 @@ def _export(config_data: dict, weights: list, history: dict | None, kind: str, s
         return _download(buffer.getvalue(), "text/csv", f"{stem}.csv")
     kinds = EXPORT_KINDS if history is not None else EXPORT_KINDS[:-1]
     raise ApiError(404, gettext("export kinds: %(kinds)s", kinds=", ".join(kinds)), "kind")
+
+
+def _keras_file(config, weights: list) -> bytes:
+    """The .keras file from the task pool: busy -> 503 + Retry-After, too slow -> 504, failed -> 503."""
+    try:
+        return build_keras_file(config, weights)
+    except TaskBusy as exc:
+        message = gettext("every .keras builder is busy; try again in %(seconds)s s", seconds=exc.retry_after)
+        raise ApiError(503, message, "export", headers={"Retry-After": str(exc.retry_after)}) from None
+    except TaskTimeout as exc:
+        raise ApiError(504, gettext("building the .keras file took longer than %(seconds)s s and was stopped; "
+                                    "try again, or download the spec and weights instead", seconds=f"{exc.seconds:g}"),
+                       "export") from None
+    except (TaskError, OSError) as exc:
+        raise ApiError(503, gettext("could not build the .keras file now: %(error)s", error=exc), "export",
+                       headers={"Retry-After": str(RETRY_FAILED)}) from None
 
 
 @bp.get("/api/saved/<saved_id>/export/<kind>")
