@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 from flask_babel import gettext
 
 from app.runner.base import RunFull, UnknownRun
+from app.runner.tasks import TaskBusy, TaskError, TaskTimeout
 from app.share.checks import (
     HISTORY_KEYS,
     MAX_OFFSET,
@@ -25,7 +26,6 @@ from app.share.checks import (
     json_object,
     name_of,
 )
-from app.runner.tasks import TaskBusy, TaskError, TaskTimeout
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
 from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
