@@ -17,6 +17,7 @@ from app.config.options import CUSTOM_LOSSES, LOSS_TABLE
 from app.config.run_config import PROBLEM_NAMES, RunConfig
 from app.data import datasets
 from app.data.features import ordered
+from app.engine import seeds
 from app.share.loss_source import loss_sources
 
 _FEATURE_CODE = {
@@ -53,8 +54,8 @@ def _regularizer(kind: str, rate: float, classic: bool) -> str:
 
 
 def _initializer(name: str, classic: bool, index: int) -> str:
-    """Initializer code; each layer gets its own seed so equal shapes do not start equal."""
-    seed = f"SEED + {index}"
+    """Initializer code seeded as the engine seeds it (kernel_seed; index 0 = the first hidden layer)."""
+    seed = f"kernel_seed(SEED, {index})"
     if classic or name == "uniform":
         return f"initializers.RandomUniform(-0.5, 0.5, seed={seed})"
     return {"zeros": '"zeros"', "he_normal": f"initializers.HeNormal(seed={seed})",
@@ -69,11 +70,13 @@ def _model_lines(config: RunConfig) -> list[str]:
     else:
         out_act = "tanh" if classic else LOSS_TABLE[config.resolved_loss][1]
     lines = [f"inputs = keras.Input(shape=({len(config.features)},))", "x = inputs"]
+    dropouts = 0
     if config.input_dropout:
-        lines.append(f"x = layers.Dropout({config.input_dropout!r}, seed=SEED)(x)")
+        lines.append(f"x = layers.Dropout({config.input_dropout!r}, seed=dropout_seed(SEED, 0))(x)")
+        dropouts += 1
     for i, spec in enumerate(config.layer_specs(), start=1):
         args = [str(spec.units), f'activation={"None" if spec.batch_norm else repr(spec.activation)}',
-                f"kernel_initializer={_initializer(spec.initializer, classic, i)}{bias}"]
+                f"kernel_initializer={_initializer(spec.initializer, classic, i - 1)}{bias}"]
         reg = _regularizer(spec.regularization, spec.regularization_rate, classic)
         if reg != "None":
             args.append(f"kernel_regularizer={reg}")
@@ -87,8 +90,9 @@ def _model_lines(config: RunConfig) -> list[str]:
             lines.append("x = layers.BatchNormalization()(x)")
             lines.append(f"x = layers.Activation({spec.activation!r})(x)")
         if spec.dropout:
-            lines.append(f"x = layers.Dropout({spec.dropout!r}, seed=SEED)(x)")
-    init = _initializer(config.initializer, classic, len(config.hidden_layers) + 1)
+            lines.append(f"x = layers.Dropout({spec.dropout!r}, seed=dropout_seed(SEED, {dropouts}))(x)")
+            dropouts += 1
+    init = _initializer(config.initializer, classic, len(config.layer_specs()))
     out_args = [f"activation={out_act!r}", f"kernel_initializer={init}{bias}"]
     reg = _regularizer(config.regularization, config.regularization_rate, classic)
     if reg != "None":
@@ -148,23 +152,92 @@ def _classes_arg(config: RunConfig) -> str:
     return f", n_classes={config.classes}" if datasets.DATASETS[config.dataset].multiclass else ""
 
 
+def _seed_source() -> str:
+    """The engine's random rules (app/engine/seeds.py), copied so the script seeds as the run did."""
+    return "\n\n".join(inspect.getsource(fn).strip() + "\n" for fn in
+                       (seeds.kernel_seed, seeds.dropout_seed, seeds.batch_order))
+
+
+def _batches_lines(config: RunConfig) -> list[str]:
+    """A PyDataset that serves the training set in the engine's batch order, and the callback that sets it."""
+    return [
+        "class PlaygroundBatches(keras.utils.PyDataset):",
+        '    """' + gettext("The training set in the playground's order: batch_order(SEED, epoch, n), "
+                           "then consecutive batches (a short last one).") + '"""',
+        "",
+        "    def __init__(self, x, y, batch_size):",
+        "        super().__init__()",
+        "        self.x, self.y, self.batch_size = x, y, batch_size",
+        "        self.order = batch_order(SEED, 0, len(x))",
+        "",
+        "    def __len__(self):",
+        "        return math.ceil(len(self.x) / self.batch_size)",
+        "",
+        "    def __getitem__(self, i):",
+        "        rows = self.order[i * self.batch_size:(i + 1) * self.batch_size]",
+        "        return self.x[rows], self.y[rows]",
+        "",
+        "",
+        "class PlaygroundOrder(keras.callbacks.Callback):",
+        '    """' + gettext("Gives the batches each epoch's order as the epoch begins (fit's own epoch count; "
+                           "PyDataset.on_epoch_end is also called once before training, so it cannot count).")
+        + '"""',
+        "",
+        "    def __init__(self, batches):",
+        "        super().__init__()",
+        "        self.batches = batches",
+        "",
+        "    def on_epoch_begin(self, epoch, logs=None):",
+        "        self.batches.order = batch_order(SEED, epoch, len(self.batches.x))",
+    ]
+
+
+def _figures_lines(config: RunConfig, threshold: str) -> list[str]:
+    """The playground's end-of-epoch figures, and a callback that writes them into Keras' logs."""
+    lines = [
+        "def figures(model):",
+        '    """' + gettext("The playground's figures: the loss on the whole train and test sets, without the "
+                           "regularization penalty (Keras' own `loss` is a running mean over the epoch's batches, "
+                           "penalty included).") + '"""',
+        "    out = {}",
+        "    for prefix, x, y in ((\"\", x_train, y_train), (\"val_\", x_test, y_test)):",
+        "        pred = model(x, training=False)",
+        "        out[prefix + \"loss\"] = float(ops.mean(LOSS(y, pred)))",
+    ]
+    if config.problem == "classification":
+        hits = ("ops.argmax(pred, axis=1) == ops.cast(y[:, 0], \"int32\")" if config.classes > 2
+                else f"(pred > {threshold}) == (y > {threshold})")
+        lines.append(f"        out[prefix + \"accuracy\"] = float(ops.mean(ops.cast({hits}, \"float32\")))")
+    return lines + [
+        "    return out",
+        "",
+        "",
+        "class PlaygroundFigures(keras.callbacks.Callback):",
+        '    """' + gettext("Puts the playground's figures in the logs, so the callbacks after it and the "
+                           "history see what the playground's curves show.") + '"""',
+        "",
+        "    def on_epoch_end(self, epoch, logs=None):",
+        "        logs.update(figures(self.model))",
+    ]
+
+
 def python_script(config: RunConfig) -> str:
-    """A runnable script: dataset, features, the model, compile, fit, evaluate — the run's exact settings."""
+    """A runnable script: the run's data, seeds, batch order, model, step and figures, through model.fit."""
     loss = config.resolved_loss
     classic = config.mode == "classic"
     names = ordered(config.features)
     tanh_targets = config.problem == "classification" and (classic or LOSS_TABLE[loss][1] == "tanh")
     loss_code = loss if loss in CUSTOM_LOSSES else None
-    metrics = '["accuracy"]' if config.problem == "classification" and not tanh_targets else "[]"
     lines = [
         '"""' + gettext("Keras Playground run, as plain Keras: %(dataset)s, %(problem)s, hidden layers %(layers)s.",
                         dataset=config.dataset, problem=PROBLEM_NAMES[config.problem],
                         layers=config.hidden_layers),
         "",
-        gettext("Needs numpy, tensorflow and scikit-learn. The dataset generator is Keras Playground's own."),
+        gettext("Needs numpy, tensorflow and scikit-learn. The dataset generator, the seeds and the batch order "
+                "are Keras Playground's own, so this trains exactly what the playground trained."),
         '"""',
         "",
-        "import math  # noqa: F401  (" + gettext("used by some schedules") + ")",
+        "import math",
         "",
         "import numpy as np",
         "import keras",
@@ -172,6 +245,10 @@ def python_script(config: RunConfig) -> str:
         "",
         f"SEED = {config.seed}",
         "keras.utils.set_random_seed(SEED)",
+        "",
+        "",
+        "# --- " + gettext("the playground's random rules: initial weights, dropout, batch order") + " ---",
+        _seed_source().rstrip(),
         "",
         "",
         "# --- " + gettext("data: generated exactly as in the playground, shuffled once, then split") + " ---",
@@ -182,7 +259,7 @@ def python_script(config: RunConfig) -> str:
         f"points, labels = {datasets.DATASETS[config.dataset].generate.__name__}({config.n_samples}, "
         f"{config.noise / 100!r}, rng{_classes_arg(config)})",
         "order = rng.permutation(len(points))",
-        "points, labels = points[order], labels[order]",
+        "points, labels = points[order].astype('float32'), labels[order]",
         f"cut = int(np.floor(len(points) * {config.train_ratio} / 100))",
         "",
         "",
@@ -192,7 +269,7 @@ def python_script(config: RunConfig) -> str:
         f"    return np.column_stack([{', '.join(_FEATURE_CODE[n] for n in names)}]).astype('float32')",
         "",
         "",
-        "y = labels.astype('float32')",
+        "y = labels.astype('float32').reshape(-1, 1)",
     ]
     if tanh_targets:
         lines.append("y = 2 * y - 1  # " + gettext("targets ±1, as TF Playground's labels, for a tanh output"))
@@ -200,28 +277,37 @@ def python_script(config: RunConfig) -> str:
         "x_train, y_train = features(points[:cut]), y[:cut]",
         "x_test, y_test = features(points[cut:]), y[cut:]",
         "",
+        "",
+        *_batches_lines(config),
+        "",
+        "",
         "# --- " + gettext("model") + " ---",
         *_model_lines(config),
         "",
     ]
     if loss_code:
         lines += ["# --- " + gettext("custom loss (Keras Playground's own, chosen by name)") + " ---",
-                  loss_sources()[loss_code].rstrip(), "", ""]
-        loss_expr = loss_code
+                  loss_sources()[loss_code].rstrip(), "", "", f"LOSS = {loss_code}"]
     else:
-        loss_expr = _KERAS_LOSS[loss]
+        lines.append(f"LOSS = keras.losses.get({_KERAS_LOSS[loss]})")
     lines += [
-        f"model.compile(optimizer={_optimizer(config)}, loss={loss_expr}, metrics={metrics})",
+        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS)",
         "model.summary()",
         "",
         "# --- " + gettext("callbacks") + " ---",
+        "",
+        *_figures_lines(config, "0.0" if tanh_targets else "0.5"),
+        "",
+        "",
         *_callback_lines(config),
         "",
-        "# --- " + gettext("training: one fit, the test set as validation data") + " ---",
-        f"history = model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
-        "validation_data=(x_test, y_test), callbacks=callbacks, verbose=0)",
+        "# --- " + gettext("training: one fit over the playground's batches") + " ---",
+        f"batches = PlaygroundBatches(x_train, y_train, {config.batch_size})",
+        f"history = model.fit(batches, epochs={config.epochs}, shuffle=False, "
+        "callbacks=[PlaygroundOrder(batches), PlaygroundFigures(), *callbacks], verbose=0)",
+        "final = figures(model)  # " + gettext("the weights kept: EarlyStopping may have restored the best epoch's"),
         "print('epochs run:', len(history.history['loss']))",
-        "print('train loss:', history.history['loss'][-1], 'test loss:', history.history['val_loss'][-1])",
+        "print('train loss:', final['loss'], 'test loss:', final['val_loss'])",
         "model.save('playground_model.keras')",
         "",
     ]
