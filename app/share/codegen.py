@@ -291,7 +291,9 @@ def python_script(config: RunConfig) -> str:
     else:
         lines.append(f"LOSS = keras.losses.get({_KERAS_LOSS[loss]})")
     lines += [
-        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS)",
+        "# " + gettext("jit_compile: the playground's step is XLA-compiled too (on a CPU Keras' 'auto' would not "
+                       "compile), and dropout's masks depend on it"),
+        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS, jit_compile=True)",
         "model.summary()",
         "",
         "# --- " + gettext("callbacks") + " ---",
