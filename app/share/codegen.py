@@ -201,7 +201,7 @@ def _figures_lines(config: RunConfig, threshold: str) -> list[str]:
                            "penalty included).") + '"""',
         "    out = {}",
         "    for prefix, x, y in ((\"\", x_train, y_train), (\"val_\", x_test, y_test)):",
-        "        pred = model(x, training=False)",
+        "        pred = model.predict_on_batch(x)  # " + gettext("compiled, as the playground evaluates"),
         "        out[prefix + \"loss\"] = float(ops.mean(LOSS(y, pred)))",
     ]
     if config.problem == "classification":
@@ -281,6 +281,8 @@ def python_script(config: RunConfig) -> str:
         *_batches_lines(config),
         "",
         "",
+        f"batches = PlaygroundBatches(x_train, y_train, {config.batch_size})",
+        "",
         "# --- " + gettext("model") + " ---",
         *_model_lines(config),
         "",
@@ -292,8 +294,10 @@ def python_script(config: RunConfig) -> str:
         lines.append(f"LOSS = keras.losses.get({_KERAS_LOSS[loss]})")
     lines += [
         "# " + gettext("jit_compile: the playground's step is XLA-compiled too (on a CPU Keras' 'auto' would not "
-                       "compile), and dropout's masks depend on it"),
-        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS, jit_compile=True)",
+                       "compile), and dropout's masks depend on it; steps_per_execution: one call per epoch, "
+                       "as the playground's loop (the same steps, far less Python per step)"),
+        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS, jit_compile=True,",
+        "              steps_per_execution=len(batches))",
         "model.summary()",
         "",
         "# --- " + gettext("callbacks") + " ---",
@@ -304,7 +308,6 @@ def python_script(config: RunConfig) -> str:
         *_callback_lines(config),
         "",
         "# --- " + gettext("training: one fit over the playground's batches") + " ---",
-        f"batches = PlaygroundBatches(x_train, y_train, {config.batch_size})",
         f"history = model.fit(batches, epochs={config.epochs}, shuffle=False, "
         "callbacks=[PlaygroundOrder(batches), PlaygroundFigures(), *callbacks], verbose=0)",
         "final = figures(model)  # " + gettext("the weights kept: EarlyStopping may have restored the best epoch's"),
