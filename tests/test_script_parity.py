@@ -58,6 +58,12 @@ def exec_script(source: str, until: str | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
+def engine_runs():
+    """The run of every loss case, trained once: name -> (trainer, stop reason, summary)."""
+    return {name: run_engine(parse_config(body)) for name, body in LOSS_CASES.items()}
+
+
+@pytest.fixture(scope="module")
 def script_runs():
     """Start every loss case's exported script at once; name -> (stdout, directory)."""
     tmp = Path(tempfile.mkdtemp(prefix="script-parity-"))
@@ -120,9 +126,9 @@ def test_three_epochs_of_fit_are_the_runs_three_epochs(body, tmp_path, monkeypat
 
 @pytest.mark.timeout(900)  # the first one waits for the scripts: CPU-bound, slow on a loaded machine
 @pytest.mark.parametrize("name", list(LOSS_CASES))
-def test_script_prints_the_runs_final_losses(name, script_runs):
+def test_script_prints_the_runs_final_losses(name, script_runs, engine_runs):
     config = parse_config(LOSS_CASES[name])
-    _, reason, summary = run_engine(config)
+    _, reason, summary = engine_runs[name]
     epochs, train_loss, test_loss = printed(script_runs[name][0])
     assert epochs == summary["epochs"]
     assert test_loss == pytest.approx(summary["test_loss"], abs=1e-3)
@@ -131,14 +137,15 @@ def test_script_prints_the_runs_final_losses(name, script_runs):
         assert reason == "early_stopping" and epochs < config.epochs  # the case exercises the stop
 
 
-def test_keras_export_evaluates_to_the_runs_test_loss():
+@pytest.mark.parametrize("name", ["l2-dropout-bn-adam", "schedule-reduce-lr-early-stop"])
+def test_keras_export_evaluates_to_the_runs_test_loss(name, engine_runs):
     import keras
 
     from app.engine import losses
     from app.share.keras_file import build_keras_file
 
-    config = parse_config({**EVERYTHING, "epochs": 15, "early_stopping": {"patience": 3}})
-    trainer, _, summary = run_engine(config)
+    config = parse_config(LOSS_CASES[name])  # dropout and batch norm at inference; restored best weights
+    trainer, _, summary = engine_runs[name]
     data = build_keras_file(config, summary["weights"])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"
