@@ -33,6 +33,15 @@ def test_script_carries_the_exact_settings():
     assert script.count("layers.Dense(") == 3
 
 
+def test_script_carries_the_engines_random_rules():
+    script = python_script(parse_config({"dataset": "spiral", "hidden_layers": [8, 3], "dropout": 0.1, "seed": 5}))
+    for rule in ("def kernel_seed(", "def dropout_seed(", "def batch_order("):
+        assert rule in script
+    assert "GlorotUniform(seed=kernel_seed(SEED, 0))" in script and "kernel_seed(SEED, 2)" in script
+    assert "seed=dropout_seed(SEED, 1)" in script and "SEED + " not in script
+    assert "shuffle=False" in script and "jit_compile=True" in script
+
+
 @pytest.mark.parametrize(
     "body",
     [ALL_OPTIONS, {"problem": "regression", "dataset": "multigauss", "epochs": 3, "reduce_lr": {}},

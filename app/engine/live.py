@@ -36,6 +36,30 @@ class _AlwaysOn(keras.Variable):
     __hash__ = keras.Variable.__hash__
 
 
+class _DecayRate(keras.Variable):
+    """β₁, β₂ or ρ, whose ``1 - rate`` is exact, as Keras computes it from a Python float.
+
+    Keras' Adam and RMSprop compute ``1 - self.beta_2``; from a float32 variable that is
+    1 - float32(0.999) = 0.00099998713 (1.3e-5 off), so the run would not be the exported
+    script's plain Keras optimizer. The complement is kept in a variable of its own, set
+    from the double value whenever the rate changes.
+    """
+
+    def __init__(self, value: float, **kwargs: Any) -> None:
+        super().__init__(value, **kwargs)
+        self.complement = keras.Variable(1.0 - float(value), dtype="float32", trainable=False,
+                                         name=f"{kwargs.get('name', 'rate')}_complement")
+
+    def assign(self, value: Any) -> Any:
+        self.complement.assign(1.0 - float(value))
+        return super().assign(value)
+
+    def __rsub__(self, other: Any) -> Any:
+        if isinstance(other, (int, float)) and other == 1:
+            return self.complement.value
+        return super().__rsub__(other)
+
+
 def _scalar(value: float, name: str, cls: type = keras.Variable) -> keras.Variable:
     return cls(float(value), dtype="float32", trainable=False, name=name)
 
@@ -67,7 +91,7 @@ class LiveParams:
                 layer.kernel.regularizer = live._regularizer(kind)
         for setting, attr in _OPTIMIZER_ATTRS.items():
             if hasattr(optimizer, attr) and not isinstance(getattr(optimizer, attr), bool):
-                var_cls = _AlwaysOn if setting == "momentum" else keras.Variable
+                var_cls = _AlwaysOn if setting == "momentum" else _DecayRate
                 live.optimizer[setting] = _scalar(getattr(config, setting), f"live_{setting}", var_cls)
                 setattr(optimizer, attr, live.optimizer[setting])
         live.assign({k: getattr(config, k) for k in LIVE_SETTINGS})

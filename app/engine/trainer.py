@@ -26,6 +26,7 @@ from app.engine.divergence import ExplosionWatch, baseline_loss
 from app.engine.frames import clean, encode_grid, grid_points, round_weights
 from app.engine.live import LIVE_SETTINGS, LiveParams
 from app.engine.model import build_model, dense_layers, make_optimizer, neuron_layers, output_activation, reset_weights
+from app.engine.seeds import batch_order
 from app.share.spec import encode_weights
 
 NEURON_RESOLUTION = 20
@@ -101,9 +102,8 @@ def _compile(config: RunConfig) -> Compiled:
         return loss, acc
 
     @tf.function(jit_compile=True, reduce_retracing=True)
-    def train_epoch(x, y, x_test, y_test, seed):
+    def train_epoch(x, y, x_test, y_test, order):
         n = x.shape[0]
-        order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
         xs, ys = tf.gather(x, order), tf.gather(y, order)
         full = n // batch
         for i in tf.range(full):
@@ -286,8 +286,8 @@ class Trainer:
     def train_epoch(self) -> dict[str, Any]:
         """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
         self.callbacks.on_epoch_begin(self.epoch)
-        seed = tf.constant([self.config.seed, self.epoch], dtype=tf.int32)
-        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, seed).numpy()
+        order = tf.constant(batch_order(self.config.seed, self.epoch, len(self.split.x_train)), dtype=tf.int32)
+        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, order).numpy()
         metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
             metrics[name] = _sig(value)
