@@ -72,8 +72,15 @@ def app(tmp_path, monkeypatch, runner):
     monkeypatch.setenv("KP_UPLOAD_DIR", str(tmp_path / "uploads"))
     app = create_app({"TESTING": True, "KP_DATABASE_URL": f"sqlite:///{tmp_path}/hostile.db", "KP_RUNNER": runner,
                       "MAX_CONTENT_LENGTH": 10 * 1024 * 1024, "KP_RATE_LIMIT": "100000 per minute"})
+    from app.web.ownership import _digest
+
+    for run_id in ("done", "live"):  # the stand-in runs belong to whoever sends TOKEN (as an API client would)
+        app.extensions["kp_owners"].set(f"run:{run_id}", [], _digest(TOKEN))
     yield app
     shutdown(app)
+
+
+TOKEN = "stand-in-control-token"
 
 
 @pytest.fixture
@@ -84,6 +91,7 @@ def client(app):
 def send(client, method: str, path: str, body: Any = None, raw: bytes | None = None, **kwargs):
     """The response and the seconds the server took (the body is serialised before the clock starts);
     then the server must still answer a plain request."""
+    kwargs["headers"] = {"X-Control-Token": TOKEN, **kwargs.get("headers", {})}
     if body is not None:
         raw = json.dumps(body).encode()
     if raw is not None:
@@ -170,8 +178,7 @@ def test_every_json_endpoint_refuses_odd_bodies(client, path, raw, field, words)
     assert words in refused(response, 400, field)["message"] and took < SLOW
 
 
-def test_regenerate_with_infinity_and_edit_with_400_digits_name_the_field(app, client, runner):
-    app.extensions["kp_owners"].set("run:done", ["ip:127.0.0.1"], "")  # this client started the stand-in run
+def test_regenerate_with_infinity_and_edit_with_400_digits_name_the_field(client, runner):
     response, _ = send(client, "POST", "/api/runs/done/regenerate", raw=b'{"seed": Infinity}')
     refused(response, 400, "seed")
     value = b'{"layer": 0, "source": 0, "target": 0, "value": ' + b"9" * 400 + b"}"
