@@ -37,7 +37,7 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 # KEYS: hash, stream. ARGV: name, data, state ("" keeps it), epoch ("" keeps it), maxlen, ttl, ended_ttl.
 _ADD = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'error' then return nil end
+if not state or state == 'done' or state == 'error' then return nil end  -- ended, or forgotten (Redis wiped)
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '0-*', 'n', ARGV[1], 'd', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'epoch', ARGV[4]) end
