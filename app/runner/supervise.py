@@ -127,14 +127,12 @@ class Supervision:
             self._admit()
 
     def _end_if_stalled(self, record: Any, now: float) -> None:
-        """The last resort (the lock held): a run past its budget plus KP_STALL_TIMEOUT, or still not started
-        KP_STALL_TIMEOUT after a warm worker got it, ends with an error and leaves its worker's slots."""
+        """The last resort (the lock held): a run admitted longer ago than its budget plus KP_STALL_TIMEOUT
+        (its worker should have ended it) ends with an error and leaves its worker's slots."""
         s = self.settings
-        worker = self._workers.get(record.worker)
-        unstarted = record.state == "starting" and worker is not None and worker.ready
-        if now - record.admitted < s.run_max_seconds + s.stall_timeout and not (
-                unstarted and now - record.admitted > s.stall_timeout):
+        if now - record.admitted < s.run_max_seconds + s.stall_timeout:
             return
+        worker = self._workers.get(record.worker)
         log.error("run %s made no progress: ending it", record.id)
         record.add_json("error", stream_text.error("stalled", seconds=round(now - record.admitted), epoch=record.epoch))
         if worker is not None:

@@ -18,17 +18,24 @@ from tests.conftest import ROOT, LiveServer, free_port, wait_until
 class RedisServer:
     """redis-server on a free loopback port, data in a temp dir, no persistence."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, port: int | None = None) -> None:
         exe = shutil.which("redis-server")
         assert exe, "redis-server is missing: run `make system-deps`"
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log = open(tmp / "redis.log", "w")
+        self.log = open(tmp / "redis.log", "a")
         self.process = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(tmp),
                                          "--save", "", "--appendonly", "no"], stdout=self.log,
                                         stderr=subprocess.STDOUT)
         client = redis.Redis.from_url(self.url)
         wait_until(lambda: self._ping(client), 20, 0.1, "redis-server to answer")
+
+    def restart(self, tmp: Path) -> None:
+        """Kill redis-server hard and start a new one on the same port: every key is gone (no persistence)."""
+        self.process.kill()
+        self.process.wait(10)
+        self.log.close()
+        self.__init__(tmp, self.port)
 
     @staticmethod
     def _ping(client: redis.Redis) -> bool:
