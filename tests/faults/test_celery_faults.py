@@ -18,11 +18,10 @@ import redis
 import requests
 
 from tests.conftest import LiveServer, wait_until
-from tests.faults.learners import SMALL, Learners, check_outcomes, first_wave
+from tests.faults.learners import BUSY, LEARNERS, SMALL, Learners, check_outcomes, first_wave
 from tests.scaleout.conftest import CeleryWorker, RedisServer
 from tests.sse_client import parse
 
-LEARNERS = 14
 FIGURES: dict[str, dict] = {}
 # Keys that are not a run's and may live without an expiry: counters for /metrics, Celery's own bookkeeping.
 PERMANENT = ("kp:completed", "kp:frames", "_kombu.binding.", "unacked", "kp-runs")
@@ -94,7 +93,7 @@ def web(state) -> LiveServer:
     return next(w for w in state["webs"] if w.process.poll() is None)
 
 
-def busy(state, active: int = 10) -> bool:
+def busy(state, active: int = BUSY) -> bool:
     health = web(state).health()
     return bool(health) and health["runs"]["active"] >= active
 
@@ -161,8 +160,8 @@ def test_a_process_killed_mid_run_errors_its_runs_within_seconds(cohort):
 
 def test_a_process_killed_while_it_compiles_a_new_network_loses_no_run(cohort):
     """Claimed but never trained: the monitor puts the run back at the head of the queue, once."""
-    with class_of(cohort, count=8) as learners:  # room left: the new network is taken at once
-        wait_until(lambda: busy(cohort, 6), 120, 0.2, "a busy cohort")
+    with class_of(cohort, count=max(2, LEARNERS - 6)) as learners:  # room left: the new network is taken at once
+        wait_until(lambda: busy(cohort, max(1, BUSY - 4)), 120, 0.2, "a busy cohort")
         for layers in ([7, 5, 3], [6, 6, 5], [5, 7, 2]):
             run_id = start(cohort["webs"], hidden_layers=layers)
             state = wait_until(lambda r=run_id: status(cohort, r)["state"] != "queued" and status(cohort, r), 30,

@@ -19,9 +19,8 @@ from app.config.run_config import parse_config
 from app.runner.base import RunFull, RunnerSettings
 from app.runner.embedded import EmbeddedRunner
 from tests.conftest import wait_until
-from tests.faults.learners import SMALL, Learners, check_outcomes, first_wave
+from tests.faults.learners import BUSY, LEARNERS, SMALL, Learners, check_outcomes, first_wave
 
-LEARNERS = 14
 FIGURES: dict[str, dict] = {}
 
 
@@ -65,7 +64,7 @@ def follow(runner, run_id: str, timeout: float = 90) -> tuple[str, dict]:
 
 def busy(runner) -> bool:
     runs = runner.health()["runs"]
-    return runs["active"] >= 10
+    return runs["active"] >= BUSY
 
 
 def recovered(runner, learners, fault_at: float, name: str) -> dict:
@@ -84,22 +83,32 @@ def worker_pid(runner, run_id: str) -> int:
     return next(w["pid"] for w in runner.health()["workers"] if w["index"] == index)
 
 
+def starting_on(runner, learners, index: int) -> set[str]:
+    """The learners' runs given to worker `index` that it has not started."""
+    return {o.run_id for o in learners.outcomes if o.ended is None and
+            (st := runner.status(o.run_id))["state"] == "starting" and st["worker"] == index}
+
+
 def test_a_worker_killed_before_it_picks_its_runs_loses_none(runner):
     """Runs given to a worker that never started them go to the other worker: they end done, not error."""
     with class_of(runner) as learners:
         wait_until(lambda: busy(runner), 60, 0.1, "a busy pool")
-        victim = wait_until(lambda: next((w for w in runner.health()["workers"] if w["runs"] < 6), None), 30,
-                            0.02, "a worker with a free slot")
-        os.kill(victim["pid"], signal.SIGSTOP)  # it reads nothing more: the runs it is given wait for it
-        held = wait_until(lambda: [o for o in learners.outcomes if o.ended is None and
-                                   runner.status(o.run_id)["state"] == "starting" and
-                                   runner.status(o.run_id)["worker"] == victim["index"]], 30, 0.05,
-                          "runs given to the stopped worker")
-        held_ids = {o.run_id for o in held}
+        for _ in range(20):
+            handle = wait_until(lambda: next((w for w in runner._snapshot() if w.ready and
+                                              starting_on(runner, learners, w.id)), None), 60, 0.05,
+                                "a worker with runs it has not started")
+            os.kill(handle.pid, signal.SIGSTOP)  # it reads nothing more
+            wait_until(lambda h=handle: time.monotonic() - h.last_seen > 0.5, 10, 0.05, "its last words read")
+            held = starting_on(runner, learners, handle.id)
+            if held:
+                break
+            os.kill(handle.pid, signal.SIGCONT)  # it started them just before: try again
+        else:
+            pytest.fail("never caught a worker holding runs it had not started")
         fault_at = time.monotonic()
-        os.kill(victim["pid"], signal.SIGKILL)
+        os.kill(handle.pid, signal.SIGKILL)
         report = recovered(runner, learners, fault_at, "worker killed before it picks runs")
-    resent = [o for o in learners.outcomes if o.run_id in held_ids]
+    resent = [o for o in learners.outcomes if o.run_id in held]
     assert resent and all(o.event == "done" for o in resent), [(o.run_id, o.event, o.data) for o in resent]
     assert report["done"] > report["errors"]
 
@@ -121,8 +130,8 @@ def test_a_worker_killed_mid_run_errors_its_runs_at_once(runner):
 
 def test_a_worker_killed_while_it_compiles_a_new_network_loses_no_run(runner):
     """The run whose network was being compiled (never trained) is re-sent once and ends done."""
-    with class_of(runner, count=8) as learners:  # room left: the new network goes to a worker at once
-        wait_until(lambda: runner.health()["runs"]["active"] >= 6, 60, 0.1, "a busy pool")
+    with class_of(runner, count=max(2, LEARNERS - 6)) as learners:  # room: taken at once
+        wait_until(lambda: runner.health()["runs"]["active"] >= max(1, BUSY - 4), 60, 0.1, "a busy pool")
         for layers in ([7, 5, 3], [6, 6, 5], [5, 7, 2]):  # a network no worker has compiled yet
             run_id = runner.submit(parse_config({**SMALL, "hidden_layers": layers}))["id"]
             pid = worker_pid(runner, run_id) if runner.status(run_id)["worker"] is not None else None
