@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,8 @@ class Learners:
 def first_wave(start: Callable[[], str], follow: Callable[[str], tuple[str, dict]], runs: int = 12) -> None:
     """A dozen runs at once, to the end: every process compiles its copies of the network once, for all tests."""
     ids = [start() for _ in range(runs)]
-    ends = [follow(run_id) for run_id in ids]
+    with ThreadPoolExecutor(runs) as pool:  # every stream open at once, as a class's pages are
+        ends = list(pool.map(follow, ids))
     assert all(name == "done" for name, _ in ends), ends
 
 

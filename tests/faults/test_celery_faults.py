@@ -31,7 +31,7 @@ PERMANENT = ("kp:completed", "kp:frames", "_kombu.binding.", "unacked", "kp-runs
 def cohort(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     server = RedisServer(tmp)
-    env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "4", "KP_QUEUE_SIZE": "4",
+    env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "10", "KP_QUEUE_SIZE": "4",
            "KP_RUNS_PER_WORKER": "6", "KP_WARM_COPIES": "1", "KP_RUNS_PER_CLIENT": "0",
            "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15",
            "KP_QUEUE_STALL": "3"}
@@ -155,7 +155,7 @@ def test_a_process_killed_mid_run_errors_its_runs_within_seconds(cohort):
         recovered(cohort, learners, fault_at, "training process killed mid-run")
     mine = next(o for o in learners.outcomes if o.run_id == running[0].run_id)
     assert mine.event == "error" and mine.data["reason"] == "worker_died", mine
-    assert mine.ended - fault_at < 4 + 3, "the learner waited longer than KP_WORKER_TIMEOUT for the error"
+    assert mine.ended - fault_at < 10 + 3, "the learner waited longer than KP_WORKER_TIMEOUT for the error"
 
 
 def test_a_process_killed_while_it_compiles_a_new_network_loses_no_run(cohort):
