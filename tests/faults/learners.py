@@ -94,11 +94,12 @@ class Learners:
                 "unfinished": [o.run_id for o in runs if o.event not in ("done", "error")]}
 
 
-def first_wave(start: Callable[[], str], follow: Callable[[str], tuple[str, dict]], runs: int = 12) -> None:
-    """A dozen runs at once, to the end: every process compiles its copies of the network once, for all tests."""
+def first_wave(start: Callable[[], str], follow: Callable[[str, float], tuple[str, dict]]) -> None:
+    """A class's worth of runs at once, to the end: every process compiles its copies of the network once."""
+    runs = min(12, LEARNERS)
     ids = [start() for _ in range(runs)]
     with ThreadPoolExecutor(runs) as pool:  # every stream open at once, as a class's pages are
-        ends = list(pool.map(follow, ids))
+        ends = list(pool.map(lambda run_id: follow(run_id, 300), ids))  # compiling may be slow
     assert all(name == "done" for name, _ in ends), ends
 
 

@@ -40,7 +40,7 @@ def cohort(tmp_path_factory):
     try:
         state["webs"] = webs = [LiveServer(tmp, **env), LiveServer(tmp, **env)]
         wait_until(lambda: full(webs[0]), 300, 0.5, "two warm Celery training processes")
-        first_wave(lambda: start(webs), lambda run_id: follow(webs, run_id))
+        first_wave(lambda: start(webs), lambda run_id, timeout: follow(webs, run_id, timeout))
         yield state
     finally:
         for web in state["webs"]:

@@ -30,7 +30,7 @@ def runner():
                               connect_timeout=60, disconnect_grace=60)
     runner = EmbeddedRunner(settings)
     wait_until(lambda: full(runner), 240, 0.2, "two warm workers")
-    first_wave(lambda: runner.submit(parse_config(SMALL))["id"], lambda run_id: follow(runner, run_id))
+    first_wave(lambda: runner.submit(parse_config(SMALL))["id"], lambda run_id, wait: follow(runner, run_id, wait))
     yield runner
     runner.shutdown()
     print("\nembedded fault figures:", json.dumps(FIGURES, indent=1))
