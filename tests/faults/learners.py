@@ -104,21 +104,25 @@ def first_wave(start: Callable[[], str], follow: Callable[[str, float], tuple[st
     assert all(name == "done" for name, _ in ends), ends
 
 
-def check_outcomes(learners: Learners, fault_at: float, forgotten: bool = False) -> dict[str, Any]:
+def check_outcomes(learners: Learners, fault_at: float, figures: dict[str, Any],
+                   forgotten_before: float | None = None) -> dict[str, Any]:
     """Every run ended with done or error, each error says what to do, within END_WITHIN s of the fault.
 
-    `forgotten`: Redis lost every key, so a run that had sent no event yet (a page has no Last-Event-ID to show
-    it existed) is answered 404 on reconnect; those are counted, not failed."""
-    assert learners.finish(END_WITHIN + 15), f"a learner's run did not end: {learners.report(fault_at)}"
-    report = learners.report(fault_at)
-    if forgotten:
+    The figures go into `figures` first, so a failing fault still reports them. `forgotten_before`: Redis lost
+    every key until then, so a run that had sent no event yet (a page has no Last-Event-ID to show it existed) is
+    answered 404 on reconnect; those are counted, not failed."""
+    finished = learners.finish(END_WITHIN + 15)
+    figures.update(report := learners.report(fault_at))
+    assert finished, f"a learner's run did not end: {report}"
+    if forgotten_before is not None:
         report["unknown_after_restart"] = [i for i in report["unfinished"] if any(
-            o.run_id == i and o.event == "404" and o.submitted < fault_at for o in learners.outcomes)]
+            o.run_id == i and o.event == "404" and o.submitted < forgotten_before for o in learners.outcomes)]
+        figures["unknown_after_restart"] = len(report["unknown_after_restart"])
         report["unfinished"] = [i for i in report["unfinished"] if i not in report["unknown_after_restart"]]
     assert not report["unfinished"], report
+    report["seconds_to_last_end"] = figures["seconds_to_last_end"] = round(max(
+        (o.ended - fault_at for o in learners.outcomes if o.submitted < fault_at), default=0.0), 1)
     late = [o for o in learners.outcomes if o.submitted < fault_at and o.ended - fault_at > END_WITHIN]
-    report["seconds_to_last_end"] = round(max((o.ended - fault_at for o in learners.outcomes
-                                               if o.submitted < fault_at), default=0.0), 1)
     assert not late, [(o.run_id, o.event, round(o.ended - fault_at, 1)) for o in late]
     for o in learners.outcomes:
         if o.event == "error":

@@ -24,7 +24,7 @@ from tests.sse_client import parse
 
 FIGURES: dict[str, dict] = {}
 # Keys that are not a run's and may live without an expiry: counters for /metrics, Celery's own bookkeeping.
-PERMANENT = ("kp:completed", "kp:frames", "_kombu.binding.", "unacked", "kp-runs")
+PERMANENT = ("kp:completed", "kp:frames", "_kombu.", "unacked", "kp-runs")
 
 
 @pytest.fixture(scope="module")
@@ -98,16 +98,16 @@ def busy(state, active: int = BUSY) -> bool:
     return bool(health) and health["runs"]["active"] >= active
 
 
-def recovered(state, learners: Learners, fault_at: float, name: str, forgotten: bool = False) -> dict:
-    report = check_outcomes(learners, fault_at, forgotten)
+def recovered(state, learners: Learners, fault_at: float, name: str, forgotten_before: float | None = None) -> dict:
+    FIGURES[name] = figures = {}
+    report = check_outcomes(learners, fault_at, figures, forgotten_before)
     wait_until(lambda: full(web(state)), 240, 0.5, "both training processes warm again")
-    report["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
+    report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
     wait_until(lambda: (h := web(state).health()) and h["runs"]["active"] == 0 and h["runs"]["queued"] == 0,
                15, 0.2, "no run left queued or running")
     r = redis.Redis.from_url(state["redis"].url, decode_responses=True)
     forever = [k for k in r.scan_iter(count=1000) if r.ttl(k) == -1 and not k.startswith(PERMANENT)]
     assert not forever, f"keys without an expiry: {forever}"
-    FIGURES[name] = report
     return report
 
 
@@ -196,10 +196,11 @@ def test_redis_restarted_empty(cohort):
         wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
         fault_at = time.monotonic()
         cohort["redis"].restart(cohort["tmp"])
+        restarted_at = time.monotonic()
         wait_until(lambda: learners.ended_since(fault_at) and any(
             o.event == "done" and o.submitted > fault_at for o in learners.outcomes), 60, 0.2,
             "a run started after the restart to end done")
-        recovered(cohort, learners, fault_at, "Redis restarted (every key lost)", forgotten=True)
+        recovered(cohort, learners, fault_at, "Redis restarted (every key lost)", forgotten_before=restarted_at)
     lost = [o for o in learners.outcomes if o.submitted < fault_at and o.event == "error"]
     assert lost and all(o.data["reason"] in ("lost", "connection", "worker_died", "not_started") for o in lost)
 

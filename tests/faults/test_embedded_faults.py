@@ -69,12 +69,12 @@ def busy(runner) -> bool:
 
 def recovered(runner, learners, fault_at: float, name: str) -> dict:
     """Issue 25's checks after a fault, and its figures."""
-    report = check_outcomes(learners, fault_at)
+    FIGURES[name] = figures = {}
+    report = check_outcomes(learners, fault_at, figures)
     wait_until(lambda: full(runner), 240, 0.2, "the pool back to two warm workers")
-    report["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
+    report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
     runs = runner.health()["runs"]
     assert runs["active"] == 0 and runs["queued"] == 0, runs
-    FIGURES[name] = report
     return report
 
 
