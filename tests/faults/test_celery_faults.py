@@ -33,8 +33,7 @@ def cohort(tmp_path_factory):
     server = RedisServer(tmp)
     env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "10", "KP_QUEUE_SIZE": "4",
            "KP_RUNS_PER_WORKER": "6", "KP_WARM_COPIES": "1", "KP_RUNS_PER_CLIENT": "0",
-           "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15",
-           "KP_QUEUE_STALL": "3"}
+           "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15"}
     worker = CeleryWorker(tmp, env)
     state = {"redis": server, "worker": worker, "tmp": tmp, "webs": []}
     try:
