@@ -63,6 +63,8 @@ class RunnerSettings:
     keep_finished: float = 600.0  # KP_KEEP_FINISHED: seconds an ended run stays readable
     warm_copies: int = 0  # KP_WARM_COPIES: compiled copies per common architecture (0 = runs_per_worker)
     startup_timeout: float = 180.0  # KP_STARTUP_TIMEOUT: a worker not warm by then is replaced
+    queue_stall: float = 10.0  # KP_QUEUE_STALL: a run waiting this long while slots are free is re-sent, then ended
+    stall_timeout: float = 60.0  # KP_STALL_TIMEOUT: a training process silent this long is dead (docs/scale-out.md)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RunnerSettings:

@@ -27,6 +27,7 @@ class WorkerHandle:
         self.state = "starting"  # starting, ready, draining, exiting, gone
         self.ready = False  # warm: TensorFlow imported, common architectures compiled
         self.dead_since: float | None = None
+        self.last_seen = time.monotonic()  # its last message: a warm loop reports every second
         self.runs: set[str] = set()
         self.runs_total = 0
         self.started = time.monotonic()

@@ -41,7 +41,7 @@ DEFAULT_EVENT_BYTES = 2 * 2**20  # KP_EVENT_BYTES: a run's buffered events, at m
 # KEYS: hash, stream. ARGV: name, data, state ("" keeps it), epoch ("" keeps it), maxlen, ttl, ended_ttl, maxbytes.
 _ADD = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'error' then return nil end
+if not state or state == 'done' or state == 'error' then return nil end  -- ended, or forgotten (Redis wiped)
 local id = redis.call('XADD', KEYS[2], '0-*', 'n', ARGV[1], 'd', ARGV[2])
 local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #ARGV[2])
 local maxlen, maxbytes = tonumber(ARGV[5]), tonumber(ARGV[8])

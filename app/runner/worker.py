@@ -149,6 +149,9 @@ class Worker:
         while True:
             message = self.ctrl.recv()
             self._handle(message)
+            now = time.monotonic()
+            if now - self.window_start >= STATS_EVERY:
+                self._report(now)  # several new networks to compile: the web side hears this loop is alive
             if not self.ctrl.poll(0):
                 return
 

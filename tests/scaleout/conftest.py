@@ -30,6 +30,13 @@ class RedisServer:
         client = redis.Redis.from_url(self.url)
         wait_until(lambda: self._ping(client), 20, 0.1, "redis-server to answer")
 
+    def restart(self, tmp: Path) -> None:
+        """Kill redis-server hard and start a new one on the same port: every key is gone (no persistence)."""
+        self.process.kill()
+        self.process.wait(10)
+        self.log.close()
+        self.__init__(tmp, self.port)
+
     @staticmethod
     def _ping(client: redis.Redis) -> bool:
         try:
