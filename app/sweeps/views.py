@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from app.config.lessons import lesson_by_id, lesson_configs
 from app.config.run_config import ConfigError, _describe
 from app.share.views import store
-from app.sweeps.jobs import Sweep, SweepManager, SweepSettings
+from app.sweeps.jobs import SweepManager, SweepSettings
 from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
+from app.sweeps.state import Sweep
 from app.web.errors import ApiError
 from app.web.streaming import HEADERS, parse_last_event_id, sse
 
