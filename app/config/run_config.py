@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.config.messages import language, pydantic_message
@@ -24,6 +23,7 @@ from app.config.options import (
     ReduceLRConfig,
     resolve_loss,
 )
+from app.config.text import gettext, lazy_gettext
 from app.data.datasets import DATASETS, DatasetInfo, UploadUnusable, lookup
 from app.data.features import FEATURE_NAMES
 
@@ -233,7 +233,7 @@ class ConfigError(ValueError):
         self.errors = errors
 
 
-def _describe(err: dict[str, Any]) -> dict[str, str]:
+def describe_error(err: dict[str, Any]) -> dict[str, str]:
     """Turn one pydantic error into {field, message} with the allowed range spelled out."""
     loc = [str(p) for p in err["loc"]]
     field = ".".join(loc) if loc else "body"
@@ -272,7 +272,7 @@ def parse_config(data: Any) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
+        raise ConfigError([describe_error(e) for e in exc.errors()]) from None
 
 
 def field_docs() -> dict[str, str]:

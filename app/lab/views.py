@@ -12,8 +12,8 @@ import threading
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from app.lab.jobs import LabBusy, LabInvalid, LabRunner
-from app.lab.plan import PRESETS, LabError, LabJob, LabModel, parse_job
+from app.lab.jobs import LabRunner
+from app.lab.plan import PRESETS, LabJob, LabModel, parse_job
 from app.web.errors import ApiError
 
 bp = Blueprint("lab", __name__)
@@ -55,21 +55,13 @@ def create_job():
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, _("send the lab job as a JSON object"), "body")
-    try:
-        job = parse_job(data)
-    except LabError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    job = parse_job(data)
     try:
         _x, y, classes = load(job.dataset)
     except LookupError:
         raise ApiError(404, _("no upload '%(id)s' (uploads are deleted after a while); upload the CSV again",
                               id=job.dataset.removeprefix("upload:")), "dataset") from None
-    try:
-        status = lab_runner().submit(job, y, classes)
-    except LabInvalid as exc:
-        raise ApiError(400, str(exc), exc.field) from None
-    except LabBusy as exc:
-        raise ApiError(429, str(exc), "jobs", headers={"Retry-After": str(exc.retry_after)}) from None
+    status = lab_runner().submit(job, y, classes)
     return jsonify(status), 201, {"Location": f"/api/lab/jobs/{status['id']}"}
 
 

@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
+from app.config.live import LIVE_FIELDS
 from app.config.run_config import RunConfig
 
+__all__ = ["ACTIONS", "LIVE_FIELDS", "TERMINAL_EVENTS", "Event", "RunFull", "Runner", "RunnerSettings", "UnknownRun"]
+
 ACTIONS = ("pause", "resume", "step", "stop", "set", "edit", "regenerate")
-# Settings a running run accepts without a restart (app/live.py); the others start a new run.
-LIVE_FIELDS = ("learning_rate", "pace", "regularization_rate", "momentum", "beta_1", "beta_2", "rho", "epochs",
-               "target_loss")
 TERMINAL_EVENTS = ("done", "error")
 
 

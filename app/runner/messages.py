@@ -11,9 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext
-
-from app.config.messages import number
+from app.config.text import lazy_gettext, number
 
 MESSAGES = {
     "diverged": lazy_gettext("Training diverged at epoch %(epoch)s: the loss became NaN or infinite. Try a smaller "

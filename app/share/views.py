@@ -14,13 +14,12 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
-from app.runner.base import RunFull, UnknownRun
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
-from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
-from app.share.store import Forbidden, SavedStore
+from app.share.spec import decode_weights, encode_weights, load_import, spec_document, weights_npz
+from app.share.store import SavedStore
 from app.web.errors import ApiError
-from app.web.runs import runner, settings_from_request, validated
+from app.web.requests import runner, settings_from_request, validated
 
 bp = Blueprint("saved", __name__)
 _lock = threading.Lock()
@@ -96,11 +95,8 @@ def save_run():
     run_id = data.get("run_id")
     if not isinstance(run_id, str):
         raise ApiError(400, gettext("run_id of a finished run is required"), "run_id")
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
@@ -142,10 +138,7 @@ def open_saved(saved_id: str):
 @bp.patch("/api/saved/<saved_id>")
 def rename_saved(saved_id: str):
     data = _object(settings_from_request())
-    try:
-        record = store().rename(saved_id, request.headers.get("X-Edit-Token"), _name(data))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    record = store().rename(saved_id, request.headers.get("X-Edit-Token"), _name(data))
     if record is None:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return jsonify(record)
@@ -153,10 +146,7 @@ def rename_saved(saved_id: str):
 
 @bp.delete("/api/saved/<saved_id>")
 def delete_saved(saved_id: str):
-    try:
-        found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
     if not found:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return "", 204
@@ -167,10 +157,7 @@ def run_saved(saved_id: str):
     """Fork: a new run that starts from the saved weights (training continues from them)."""
     record = _saved(saved_id)
     config = validated(record["config"])
-    try:
-        created = runner().submit(config, weights=record["weights"])
-    except RunFull as exc:
-        raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    created = runner().submit(config, weights=record["weights"])
     return jsonify({**created, "events_url": f"/api/runs/{created['id']}/events"}), 201
 
 
@@ -218,11 +205,8 @@ def export_saved(saved_id: str, kind: str):
 @bp.get("/api/runs/<run_id>/export/<kind>")
 def export_run(run_id: str, kind: str):
     """spec.json, weights.npz, model.keras or script.py of a finished run (kept 10 minutes), without saving it."""
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run") from None
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then export"), "run")
     return _export(status["config"], result["weights"], None, kind, f"run-{run_id}")
@@ -249,10 +233,7 @@ def import_model():
     spec, weights = request.files.get("spec"), request.files.get("weights")
     if spec is None or weights is None:
         raise ApiError(400, gettext("send multipart form files 'spec' (our JSON spec) and 'weights' (.npz)"), "spec")
-    try:
-        config, arrays = load_import(spec.read(), weights.read())
-    except ImportRefused as exc:
-        raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
+    config, arrays = load_import(spec.read(), weights.read())
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
     record, token = store().save(name, config.model_dump(mode="json"), {"imported": True},
                                  _history(None), encode_weights(arrays))

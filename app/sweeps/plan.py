@@ -10,12 +10,10 @@ import math
 import statistics
 from typing import Any, Literal
 
-from flask_babel import gettext
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy.stats import loguniform, uniform
-from sklearn.model_selection import ParameterGrid, ParameterSampler
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.run_config import ConfigError, RunConfig, describe_error, parse_config
+from app.config.text import gettext
 
 MAX_RUNS = 60  # trials × repeats in one sweep
 SWEEPABLE = ("learning_rate", "batch_size", "activation", "regularization", "regularization_rate", "dropout",
@@ -59,7 +57,20 @@ class SweepSpec(BaseModel):
         return params
 
 
+def parse_spec(data: dict[str, Any]) -> SweepSpec:
+    """Validate a sweep spec or raise ConfigError naming each field (as RunConfig's errors do)."""
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = [describe_error(e) for e in exc.errors()]
+        for e in errors:
+            e["message"] = e["message"].removeprefix("Value error, ")
+        raise ConfigError(errors) from None
+
+
 def _distribution(values: list[Any] | Range):
+    from scipy.stats import loguniform, uniform  # SciPy only when a random sweep is drawn, not at web start
+
     if isinstance(values, list):
         return values
     if values.log:
@@ -69,6 +80,8 @@ def _distribution(values: list[Any] | Range):
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The parameter points: every combination (grid) or n_trials draws (random)."""
+    from sklearn.model_selection import ParameterGrid, ParameterSampler  # imported by the request that needs it
+
     if spec.mode == "grid":
         if any(isinstance(v, Range) for v in spec.params.values()):
             message = gettext("grid search needs lists of values, not ranges")

@@ -13,13 +13,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext
-from pydantic import ValidationError
 
 from app.config.lessons import lesson_by_id, lesson_configs
-from app.config.run_config import ConfigError, _describe
 from app.share.views import store
 from app.sweeps.jobs import SweepManager, SweepSettings
-from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
+from app.sweeps.plan import MAX_RUNS, METRICS, expand, parse_spec
 from app.sweeps.state import Sweep
 from app.web.errors import ApiError
 from app.web.streaming import HEADERS, parse_last_event_id, sse
@@ -72,17 +70,8 @@ def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, 
 
 
 def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, Any], None]:
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors()]
-        for e in errors:
-            e["message"] = e["message"].removeprefix("Value error, ")
-        raise ApiError(400, errors[0]["message"], errors=errors) from None
-    try:
-        runs = expand(spec)
-    except ConfigError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    spec = parse_spec(data)
+    runs = expand(spec)
     return spec.mode, list(spec.params), runs, spec.base, None
 
 

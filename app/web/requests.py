@@ -1,0 +1,48 @@
+"""What every blueprint needs from a request: the app's runner, the settings in the body, and their validation.
+
+Shared here so blueprints never import each other's helpers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import gettext
+
+from app.config.run_config import RunConfig, parse_config
+from app.runner.base import Runner
+from app.web.errors import ApiError
+
+LIST_FIELDS = ("features", "hidden_layers")
+
+
+def runner() -> Runner:
+    """The app's runner, started on first use."""
+    return current_app.extensions["kp_runner"]()
+
+
+def settings_from_request() -> dict[str, Any]:
+    """The request's settings as a dict: a JSON object, or form fields (lists repeated or comma-separated)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, gettext("malformed JSON: send a JSON object of settings"), "body")
+        return data
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        out: dict[str, Any] = {}
+        for key in request.form:
+            values = request.form.getlist(key)
+            if key in LIST_FIELDS:
+                items = [v for value in values for v in value.split(",")]
+                out[key] = [v.strip() for v in items if v.strip()]
+            else:
+                out[key] = values[-1]
+        return out
+    raise ApiError(400, gettext("wrong content type '%(type)s': send application/json or form fields",
+                                type=request.mimetype or "none"), "content_type")
+
+
+def validated(data: Any) -> RunConfig:
+    """The settings as a RunConfig; ConfigError (a 400 naming each field, app/web/errors.py) otherwise."""
+    return parse_config(data)
