@@ -1,19 +1,27 @@
-"""Keras Playground: the Flask app factory. No TensorFlow is imported in the web process."""
+"""Keras Playground: the Flask app factory (wiring only). No TensorFlow is imported in the web process.
+
+Flask itself is imported inside create_app: a training process imports app.engine / app.runner through this
+package and must not load the web stack (tests/test_layout.py).
+"""
 
 from __future__ import annotations
 
 import atexit
 import threading
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from app import settings as kp_settings
-from app.web import errors, i18n
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides settings (tests pass small pools, a temp database...)."""
+    from flask import Flask
+
+    from app.web import errors, i18n
+
     app = Flask(__name__, static_folder="../static", template_folder="../templates")
     env = kp_settings.load()
     app.config.update(MAX_CONTENT_LENGTH=env.max_body_kib * 1024, KP_DATABASE_URL=env.database_url,

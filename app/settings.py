@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "KP_"
@@ -20,7 +20,7 @@ PREFIX = "KP_"
 class Settings(BaseSettings):
     """The service's settings; each field is the environment variable KP_<NAME>."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True, env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
     # Training runner (app/runner/).
     runner: str = Field("embedded", pattern="^(embedded|celery)$", description="`celery`: the scale-out backend")
@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     upload_max_kib: int = Field(4096, ge=1, description="largest CSV accepted")
     lab_workers: int = Field(1, ge=1, description="lab processes running cross-validation folds")
     lab_max_jobs: int = Field(2, ge=1, description="lab jobs at once before 429")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        """KP_WORKERS= (set but empty) keeps the default; only KP_ACCESS_LOG= means "none"."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v != "" or k == "access_log"}
+        return data
 
 
 def env_name(field: str) -> str:

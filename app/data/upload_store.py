@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from app.data.csv_table import Table
+from app.settings import current
 
 ROOT = Path(__file__).resolve().parents[2]
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
@@ -28,14 +29,14 @@ DOMAIN_HALF = 5.0  # features scaled to [-5, 5]: inside the [-6, 6] map like TF 
 
 def upload_dir() -> Path:
     """Where uploads live (KP_UPLOAD_DIR, created on first use)."""
-    path = Path(os.environ.get("KP_UPLOAD_DIR") or ROOT / "instance" / "uploads")
+    path = Path(current().upload_dir or ROOT / "instance" / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def ttl_seconds() -> float:
     """How long an upload is kept (KP_UPLOAD_TTL, default one day)."""
-    return float(os.environ.get("KP_UPLOAD_TTL") or 86_400)
+    return current().upload_ttl
 
 
 def _paths(upload_id: str) -> tuple[Path, Path] | None:

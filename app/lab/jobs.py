@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import secrets
 import threading
 import time
@@ -24,6 +23,7 @@ from flask_babel import gettext as _
 
 from app.lab import worker as lab_worker
 from app.lab.plan import MAX_WORK, LabJob
+from app.settings import current
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
@@ -66,7 +66,8 @@ class LabRunner:
 
     @classmethod
     def from_env(cls) -> LabRunner:
-        return cls(int(os.environ.get("KP_LAB_WORKERS") or 1), int(os.environ.get("KP_LAB_MAX_JOBS") or 2))
+        settings = current()
+        return cls(settings.lab_workers, settings.lab_max_jobs)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:

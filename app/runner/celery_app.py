@@ -8,13 +8,13 @@ Importing this module imports no TensorFlow: each prefork child imports and warm
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from app.runner import redis_state
+from app.settings import current
 
 RUN_TASK = "kp.run"
 
@@ -26,7 +26,7 @@ celery.conf.update(
     task_ignore_result=True,  # results travel as stream events, not Celery results
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": 3600},  # > any run's budget: no redelivery mid-run
-    worker_proc_alive_timeout=float(os.environ.get("KP_STARTUP_TIMEOUT") or 180),  # TensorFlow warms up first
+    worker_proc_alive_timeout=current().startup_timeout,  # TensorFlow warms up first
     worker_hijack_root_logger=False,
     task_default_queue="kp-runs",
 )

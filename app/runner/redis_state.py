@@ -19,12 +19,12 @@ No TensorFlow here.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import redis
 
 from app.runner.base import TERMINAL_EVENTS
+from app.settings import current
 
 QUEUE = "kp:queue"
 ACTIVE = "kp:active"
@@ -59,7 +59,7 @@ return id
 
 def url() -> str:
     """KP_REDIS_URL, the same variable for web and workers."""
-    return os.environ.get("KP_REDIS_URL") or DEFAULT_URL
+    return current().redis_url or DEFAULT_URL
 
 
 def connect(redis_url: str | None = None) -> redis.Redis:

@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from app.config.run_config import RunConfig
 from app.runner.base import Event, RunFull, Runner, UnknownRun
+from app.settings import Settings, load
 from app.sweeps.state import Sweep, Trial
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ TRIAL_KEYS = ("epochs", "train_loss", "test_loss", "train_accuracy", "test_accur
 
 @dataclass(frozen=True)
 class SweepSettings:
-    """Limits of sweeps; each from a KP_* variable (docs/sweep.md)."""
+    """Limits of sweeps; each is a field of app/settings.py (docs/sweep.md)."""
 
     slots: int = 0  # KP_SWEEP_SLOTS: trials running at once over all sweeps (0 = one per training worker)
     reserve: int = 0  # KP_SWEEP_RESERVE: pool slots kept free for learners' own runs (0 = a quarter)
@@ -38,20 +39,14 @@ class SweepSettings:
     keep: float = 3600.0  # KP_SWEEP_KEEP: seconds a finished sweep stays readable
 
     @classmethod
+    def from_settings(cls, settings: Settings) -> SweepSettings:
+        """The sweeps' share of the service settings (app/settings.py)."""
+        return cls(settings.sweep_slots, settings.sweep_reserve, settings.sweeps_per_client, settings.sweep_keep)
+
+    @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> SweepSettings:
-        """Settings from KP_* keys (app.config over os.environ); missing keys keep their defaults."""
-        names = {"slots": "KP_SWEEP_SLOTS", "reserve": "KP_SWEEP_RESERVE", "per_client": "KP_SWEEPS_PER_CLIENT",
-                 "keep": "KP_SWEEP_KEEP"}
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = values.get(names[f.name])
-            if raw not in (None, ""):
-                kind = type(getattr(cls, f.name))
-                try:
-                    kwargs[f.name] = kind(raw)
-                except (TypeError, ValueError):
-                    raise ValueError(f"{names[f.name]} must be a {kind.__name__}, got {raw!r}") from None
-        return cls(**kwargs)
+        """Settings from the environment overridden by KP_* keys of `values`; a bad value names its variable."""
+        return cls.from_settings(load(values))
 
 
 class SweepManager:

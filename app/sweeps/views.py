@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
@@ -29,7 +28,7 @@ def manager() -> SweepManager:
     """This app's sweep manager (one per web process, next to its runner)."""
     ext = current_app.extensions
     if "kp_sweeps" not in ext:
-        settings = SweepSettings.from_mapping({**os.environ, **current_app.config})
+        settings = SweepSettings.from_settings(ext["kp_settings"])
         db = store()  # the saved runs' database: finished sweeps are stored beside them
         ext["kp_sweeps"] = SweepManager(ext["kp_runner"], settings,
                                         archive=lambda sweep: db.save_sweep(sweep.id, sweep.state, sweep.view()),

@@ -10,7 +10,6 @@ of a cohort counts the same. Settings: KP_RATE_LIMIT, KP_RUNS_PER_CLIENT, KP_LIM
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import threading
 import time
@@ -35,15 +34,9 @@ def client_key() -> str:
     return "ip:" + (request.remote_addr or "unknown")
 
 
-def _setting(app: Flask, key: str, default: str) -> str:
-    value = app.config.get(key, os.environ.get(key))
-    return str(value) if value not in (None, "") else default
-
-
 def backend(app: Flask) -> str:
     """"celery" or "embedded" (KP_RUNNER; the app's config may hold a runner object in tests)."""
-    value = app.config.get("KP_RUNNER")
-    return value if isinstance(value, str) else os.environ.get("KP_RUNNER", "embedded") or "embedded"
+    return app.extensions["kp_settings"].runner
 
 
 def register(app: Flask) -> None:
@@ -51,12 +44,13 @@ def register(app: Flask) -> None:
     celery = backend(app) == "celery"
     from app.runner import redis_state
 
-    storage = _setting(app, "KP_LIMITS_STORAGE", redis_state.url() if celery else "memory://")
-    rate = _setting(app, "KP_RATE_LIMIT", "600 per minute")
+    settings = app.extensions["kp_settings"]
+    storage = settings.limits_storage or (redis_state.url() if celery else "memory://")
+    rate = settings.rate_limit
     limiter = Limiter(client_key, app=app, application_limits=[rate], storage_uri=storage, key_prefix="kp-limits",
                       on_breach=_rate_breach, headers_enabled=True)
     limiter.request_filter(lambda: request.path.startswith(EXEMPT))
-    per_client = int(_setting(app, "KP_RUNS_PER_CLIENT", "4"))
+    per_client = settings.runs_per_client
     runs = RedisRuns(redis_state.connect(storage)) if storage.startswith("redis") else MemoryRuns()
     app.extensions["kp_limits"] = {"limiter": limiter, "runs": runs, "per_client": per_client, "rejected": 0}
 
@@ -70,7 +64,7 @@ def register(app: Flask) -> None:
         if request.endpoint == "api.create_run" and per_client > 0:
             live = runs.live(client_key(), _is_live)
             if live >= per_client:
-                retry = int(_setting(app, "KP_RETRY_AFTER", "5"))
+                retry = settings.retry_after
                 raise ApiError(429, gettext("You already have %(n)s runs going; stop one or wait for it to end.",
                                             n=live), "runs", headers={"Retry-After": str(retry)})
 

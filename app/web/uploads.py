@@ -6,7 +6,6 @@ is not an account, only what keeps one learner's list apart from another's.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Blueprint, g, jsonify, request
@@ -14,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.data import csv_table as csvdata
 from app.data import upload_store
+from app.settings import current
 from app.web.errors import ApiError
 
 bp = Blueprint("uploads", __name__)
@@ -23,7 +23,7 @@ COOKIE = "kp_owner"
 
 def max_bytes() -> int:
     """The largest CSV accepted (KP_UPLOAD_MAX_KIB, default 4 MiB: 10,000 rows × 100 features fit)."""
-    return int(os.environ.get("KP_UPLOAD_MAX_KIB") or 4096) * 1024
+    return current().upload_max_kib * 1024
 
 
 def owner(create: bool = False) -> str:
