@@ -1,6 +1,6 @@
 """Parameter sweeps (grid and random search) expanded into validated run configs, and their results table.
 
-scikit-learn's ParameterGrid and ParameterSampler do the expansion; this module adds
+Grid points follow scikit-learn's ParameterGrid order; its ParameterSampler draws random ones; this module adds
 bounds, repeats (seeds) and the mean ± std aggregation. Pure: no TensorFlow, no I/O.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from itertools import product
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -80,13 +81,15 @@ def _distribution(values: list[Any] | Range):
 
 def points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The parameter points: every combination (grid) or n_trials draws (random)."""
-    from sklearn.model_selection import ParameterGrid, ParameterSampler  # imported by the request that needs it
-
     if spec.mode == "grid":
         if any(isinstance(v, Range) for v in spec.params.values()):
             message = gettext("grid search needs lists of values, not ranges")
             raise ConfigError([{"field": "params", "message": message}])
-        return list(ParameterGrid({k: list(v) for k, v in spec.params.items()}))
+        # scikit-learn's ParameterGrid order (sorted names, the last varying fastest), without importing it.
+        names = sorted(spec.params)
+        return [dict(zip(names, values, strict=True)) for values in product(*(spec.params[n] for n in names))]
+    from sklearn.model_selection import ParameterSampler  # random search: imported by the request that needs it
+
     space = {k: _distribution(v) for k, v in spec.params.items()}
     drawn = list(ParameterSampler(space, n_iter=spec.n_trials, random_state=spec.seed))
     return [{k: (round(v, 6) if isinstance(v, float) else v) for k, v in p.items()} for p in drawn]
