@@ -74,3 +74,13 @@ def test_views_build_no_error_responses_for_domain_errors():
             if isinstance(node, ast.ExceptHandler) and node.type is not None:
                 names = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in ast.walk(node.type)}
                 assert not names & set(domain), f"{path.name}:{node.lineno} catches {names & set(domain)}"
+
+
+def test_blueprints_do_not_import_each_other():
+    """Shared helpers live in app/web/requests.py, not in another blueprint's module."""
+    blueprints = {"app.web.runs", "app.web.pages", "app.web.uploads", "app.share.views", "app.sweeps.views",
+                  "app.lab.views"}
+    for name in blueprints:
+        tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not imported & (blueprints - {name}), f"{name} imports {imported & blueprints}"

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.lab.jobs import LabRunner
 from app.lab.plan import PRESETS, LabJob, LabModel, parse_job
+from app.web.assets import plotly_bundle
 from app.web.errors import ApiError
 
 bp = Blueprint("lab", __name__)
@@ -34,8 +35,6 @@ def lab_runner() -> LabRunner:
 @bp.get("/lab")
 def page():
     """The lab page: Sonar (or an upload), k folds, the article's configurations side by side."""
-    from app.web.pages import plotly_bundle
-
     _path, version = plotly_bundle()
     return render_template("lab.html", plotly_version=version)
 

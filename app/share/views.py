@@ -7,33 +7,22 @@ import binascii
 import csv
 import io
 import json
-import threading
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
 from app.share.spec import decode_weights, encode_weights, load_import, spec_document, weights_npz
-from app.share.store import SavedStore
 from app.web.errors import ApiError
-from app.web.requests import runner, settings_from_request, validated
+from app.web.requests import runner, settings_from_request, store, validated
 
 bp = Blueprint("saved", __name__)
-_lock = threading.Lock()
 HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
 MAX_HISTORY = 50_000
 MAX_GRID = 100  # RunConfig.grid_resolution's bound
-
-
-def store() -> SavedStore:
-    """The app's store, created (and migrated) on first use."""
-    with _lock:
-        if "kp_store" not in current_app.extensions:
-            current_app.extensions["kp_store"] = SavedStore(current_app.config["KP_DATABASE_URL"])
-        return current_app.extensions["kp_store"]
 
 
 def _object(data: Any) -> dict[str, Any]:

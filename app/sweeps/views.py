@@ -14,11 +14,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from flask_babel import gettext
 
 from app.config.lessons import lesson_by_id, lesson_configs
-from app.share.views import store
 from app.sweeps.jobs import SweepManager, SweepSettings
 from app.sweeps.plan import MAX_RUNS, METRICS, expand, parse_spec
 from app.sweeps.state import Sweep
 from app.web.errors import ApiError
+from app.web.requests import store
 from app.web.streaming import HEADERS, parse_last_event_id, sse
 
 bp = Blueprint("sweeps", __name__)

@@ -1,10 +1,11 @@
-"""What every blueprint needs from a request: the app's runner, the settings in the body, and their validation.
+"""What every blueprint needs from a request: the app's runner and store, the settings in the body, validated.
 
 Shared here so blueprints never import each other's helpers.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import current_app, request
@@ -12,14 +13,24 @@ from flask_babel import gettext
 
 from app.config.run_config import RunConfig, parse_config
 from app.runner.base import Runner
+from app.share.store import SavedStore
 from app.web.errors import ApiError
 
 LIST_FIELDS = ("features", "hidden_layers")
+_store_lock = threading.Lock()
 
 
 def runner() -> Runner:
     """The app's runner, started on first use."""
     return current_app.extensions["kp_runner"]()
+
+
+def store() -> SavedStore:
+    """The app's saved-runs store (finished sweeps are stored beside them), created and migrated on first use."""
+    with _store_lock:
+        if "kp_store" not in current_app.extensions:
+            current_app.extensions["kp_store"] = SavedStore(current_app.config["KP_DATABASE_URL"])
+        return current_app.extensions["kp_store"]
 
 
 def settings_from_request() -> dict[str, Any]:
