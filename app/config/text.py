@@ -74,12 +74,6 @@ class Text:
     def __repr__(self) -> str:
         return f"Text({self.msgid!r}, **{self.params!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(self.msgid)
-
 
 def lazy_gettext(msgid: str, **params: Any) -> Text:
     """A message rendered later, when the reader is known (module-level text)."""
