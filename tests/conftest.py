@@ -16,6 +16,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the KP_* settings anew (they are read once per process: app/settings.py)."""
+    from app import settings
+
+    settings.reset()
+    yield
+    settings.reset()
+
+
 @pytest.fixture
 def app(tmp_path):
     from app import create_app, shutdown

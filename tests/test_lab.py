@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from app import settings
 from app.lab.folds import load, run_fold, splits
 from app.lab.plan import PRESETS, LabJob
 from tests.conftest import wait_until
@@ -90,6 +91,7 @@ def learner(app):
 @pytest.fixture
 def uploads(tmp_path, monkeypatch):
     monkeypatch.setenv("KP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    settings.reset()  # the settings are read once: read them again with this directory
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.config.fields import N_
@@ -25,6 +24,7 @@ from app.config.options import (
     ReduceLRConfig,
     resolve_loss,
 )
+from app.config.text import gettext, lazy_gettext
 from app.data.datasets import DATASETS, DatasetInfo, UploadUnusable, lookup
 from app.data.features import FEATURE_NAMES
 
@@ -315,7 +315,7 @@ class ConfigError(ValueError):
         self.errors = errors
 
 
-def _describe(err: dict[str, Any]) -> dict[str, str]:
+def describe_error(err: dict[str, Any]) -> dict[str, str]:
     """Turn one pydantic error into {field, message} with the allowed range spelled out."""
     loc = [str(p) for p in err["loc"]]
     field = ".".join(loc) if loc else "body"
@@ -362,7 +362,7 @@ def parse_config(data: Any) -> RunConfig:
     try:
         config = RunConfig.model_validate(known)  # pydantic sees at most one key per field, never thousands
     except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
+        errors = [describe_error(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
     for key in unknown[: MAX_ERRORS - len(errors)]:
         field = _short(str(key))
         errors.append({"field": field, "message": pydantic_message("extra_forbidden", {}, field, "") or field})

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from flask_babel import gettext as _
+
+from app.config.text import gettext as _
 
 MAX_ROWS = 10_000
 MAX_FEATURES = 100

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from app.data.csv_table import Table
+from app.settings import current
 
 ROOT = Path(__file__).resolve().parents[2]
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
@@ -43,21 +44,20 @@ class QuotaExceeded(Exception):
 
 def upload_dir() -> Path:
     """Where uploads live (KP_UPLOAD_DIR, created on first use)."""
-    path = Path(os.environ.get("KP_UPLOAD_DIR") or ROOT / "instance" / "uploads")
+    path = Path(current().upload_dir or ROOT / "instance" / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def ttl_seconds() -> float:
     """How long an upload is kept (KP_UPLOAD_TTL, default one day)."""
-    return float(os.environ.get("KP_UPLOAD_TTL") or 86_400)
+    return current().upload_ttl
 
 
 def quota() -> tuple[int, int]:
     """(uploads, bytes) one owner may keep at once: KP_UPLOADS_PER_OWNER (20), KP_UPLOAD_QUOTA_MIB (40)."""
-    count = int(os.environ.get("KP_UPLOADS_PER_OWNER") or 20)
-    mib = float(os.environ.get("KP_UPLOAD_QUOTA_MIB") or 40)
-    return count, int(mib * 1024 * 1024)
+    settings = current()
+    return settings.uploads_per_owner, int(settings.upload_quota_mib * 1024 * 1024)
 
 
 def _owner_dir(owner: str) -> Path:

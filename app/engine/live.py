@@ -14,8 +14,11 @@ from typing import Any
 
 import keras
 
-# Live settings besides the learning rate (which is already a Keras optimizer variable).
-LIVE_SETTINGS = ("regularization_rate", "momentum", "beta_1", "beta_2", "rho")
+from app.config.live import LIVE_FIELDS
+
+# The live settings (app/config/live.py) the compiled graph reads from variables of ours; the learning rate is
+# already a Keras optimizer variable, and pace and the stop conditions never reach the graph.
+LIVE_SETTINGS = tuple(f for f in LIVE_FIELDS if f not in ("learning_rate", "pace", "epochs", "target_loss"))
 _OPTIMIZER_ATTRS = {"momentum": "momentum", "beta_1": "beta_1", "beta_2": "beta_2", "rho": "rho"}
 
 

@@ -10,7 +10,6 @@ wall-time limit. Progress and results are kept in memory and read by polling GET
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 import time
@@ -23,6 +22,7 @@ from flask_babel import gettext as _
 from app.lab import worker as lab_worker
 from app.lab.plan import MAX_WORK, LabJob
 from app.runner import tasks
+from app.settings import current
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
@@ -68,7 +68,7 @@ class LabRunner:
 
     @classmethod
     def from_env(cls) -> LabRunner:
-        return cls(int(os.environ.get("KP_LAB_MAX_JOBS") or 2))
+        return cls(current().lab_max_jobs)
 
     def _pool(self) -> tasks.TaskPool:
         return self._own_pool or tasks.shared()

@@ -9,13 +9,13 @@ max-norm 3 and the same optimizer. 300 epochs of batch 16, 10 folds.
 from __future__ import annotations
 
 import math
-import os
 from typing import Annotated, Any, Literal
 
 from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.config.messages import pydantic_message
+from app.settings import current
 
 MAX_ERRORS = 20  # validation messages reported at most
 MAX_DATASET_NAME = 48  # "upload:" + an upload id (at most 40 characters)
@@ -28,7 +28,6 @@ FOLD_SECONDS = 120.0  # KP_LAB_FOLD_SECONDS: estimated time of one fold of one c
 JOB_SECONDS = 900.0  # KP_LAB_JOB_SECONDS: estimated time of the whole job (one lab worker), at most
 # KP_LAB_FOLD_MAX_SECONDS: wall time one fold may really take; training stops at the epoch past it (the estimate
 # keeps honest jobs far below: this catches an estimate that was wrong or a machine that is overloaded).
-FOLD_MAX_SECONDS = float(os.environ.get("KP_LAB_FOLD_MAX_SECONDS") or 600)
 
 
 class LabModel(BaseModel):
@@ -52,7 +51,7 @@ class LabModel(BaseModel):
         """Keyword arguments of app.lab.model.KerasMLP."""
         out = self.model_dump(exclude={"name"})
         out["hidden_layers"] = tuple(out["hidden_layers"])
-        out["max_seconds"] = FOLD_MAX_SECONDS
+        out["max_seconds"] = current().lab_fold_max_seconds
         return out
 
 

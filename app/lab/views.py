@@ -7,14 +7,15 @@ POST /api/lab/jobs starts a stratified k-fold comparison (app/lab_config.py), GE
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 
-from app.lab.jobs import ACTIVE, LabBusy, LabInvalid, LabRunner
-from app.lab.plan import FOLD_SECONDS, JOB_SECONDS, PRESETS, LabError, LabJob, LabModel, check_work, parse_job
+from app.lab.jobs import ACTIVE, LabRunner
+from app.lab.plan import FOLD_SECONDS, JOB_SECONDS, PRESETS, LabJob, LabModel, check_work, parse_job
+from app.settings import current
+from app.web.assets import plotly_bundle
 from app.web.body import json_body
 from app.web.errors import ApiError
 from app.web.limits import client_key
@@ -38,8 +39,6 @@ def lab_runner() -> LabRunner:
 @bp.get("/lab")
 def page():
     """The lab page: Sonar (or an upload), k folds, the article's configurations side by side."""
-    from app.web.pages import plotly_bundle
-
     _path, version = plotly_bundle()
     return render_template("lab.html", plotly_version=version)
 
@@ -57,37 +56,23 @@ def create_job():
     from app.lab.folds import load
 
     data = json_body(_("send the lab job as a JSON object"))
-    try:
-        job = parse_job(data)
-    except LabError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    job = parse_job(data)
     try:
         x, y, classes = load(job.dataset)
     except LookupError:
         raise ApiError(404, _("no upload '%(id)s' (uploads are deleted after a while); upload the CSV again",
                               id=job.dataset.removeprefix("upload:")), "dataset") from None
-    try:
-        check_work(job, len(y), x.shape[1], _budget("KP_LAB_FOLD_SECONDS", FOLD_SECONDS),
-                   _budget("KP_LAB_JOB_SECONDS", JOB_SECONDS))
-    except LabError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    check_work(job, len(y), x.shape[1], _budget("KP_LAB_FOLD_SECONDS", FOLD_SECONDS),
+               _budget("KP_LAB_JOB_SECONDS", JOB_SECONDS))
     _client_has_room()
-    try:
-        status = lab_runner().submit(job, y, classes)
-    except LabInvalid as exc:
-        raise ApiError(400, str(exc), exc.field) from None
-    except LabBusy as exc:
-        raise ApiError(429, str(exc), "jobs", headers={"Retry-After": str(exc.retry_after)}) from None
+    status = lab_runner().submit(job, y, classes)
     current_app.extensions["kp_limits"]["lab"].add(client_key(), status["id"])
     return jsonify(status), 201, {"Location": f"/api/lab/jobs/{status['id']}"}
 
 
 def _budget(key: str, default: float) -> float:
-    raw = current_app.config.get(key, os.environ.get(key))
-    try:
-        return float(raw) if raw not in (None, "") else default
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be a number of seconds, got {raw!r}") from None
+    """A lab time budget from the settings (KP_LAB_FOLD_SECONDS, KP_LAB_JOB_SECONDS)."""
+    return float(getattr(current(), key.removeprefix("KP_").lower(), default))
 
 
 def _client_has_room() -> None:

@@ -8,13 +8,13 @@ Importing this module imports no TensorFlow: each prefork child imports and warm
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from app.runner import redis_state
+from app.settings import current
 
 RUN_TASK = "kp.run"
 
@@ -30,8 +30,8 @@ celery.conf.update(
     # Redis re-delivers a task not acknowledged within the visibility timeout (a whole worker lost). A task waits
     # for a slot in its process at most as long as a run lasts, so anything shorter could replay a waiting task
     # (harmless, the claim refuses it, but useless); the monitor's re-send covers the lost ones much sooner.
-    broker_transport_options={"visibility_timeout": int(float(os.environ.get("KP_RUN_MAX_SECONDS") or 900)) + 60},
-    worker_proc_alive_timeout=float(os.environ.get("KP_STARTUP_TIMEOUT") or 180),  # TensorFlow warms up first
+    broker_transport_options={"visibility_timeout": int(current().run_max_seconds) + 60},
+    worker_proc_alive_timeout=current().startup_timeout,  # TensorFlow warms up first
     worker_hijack_root_logger=False,
     task_default_queue="kp-runs",
 )

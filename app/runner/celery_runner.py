@@ -17,9 +17,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import gettext
-
 from app.config.run_config import RunConfig
+from app.config.text import gettext
 from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
 from app.runner.celery_worker import worker_timeout

@@ -27,6 +27,7 @@ from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS
 from app.runner.redis_state import RedisState
 from app.runner.rescue import claim
+from app.settings import current
 
 log = logging.getLogger("kp.celery")
 HEARTBEAT_EVERY = 1.0
@@ -36,14 +37,14 @@ STATE: dict[str, Any] = {}  # this process: engine, cache, store, registry key, 
 
 def worker_timeout() -> int:
     """KP_WORKER_TIMEOUT: seconds without a heartbeat after which a run's process counts as dead."""
-    return max(2, int(float(os.environ.get("KP_WORKER_TIMEOUT") or 10)))
+    return max(2, int(current().worker_timeout))
 
 
 def _store() -> RedisState:
     if "store" not in STATE:
         from app.runner.base import RunnerSettings
 
-        s = RunnerSettings.from_mapping(os.environ)
+        s = RunnerSettings.from_settings(current())
         STATE["settings"] = s
         STATE["store"] = RedisState(redis_state.connect(), s.event_buffer, s.run_max_seconds + s.keep_finished,
                                s.keep_finished)

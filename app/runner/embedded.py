@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from flask_babel import gettext
-
 from app.config.run_config import RunConfig
+from app.config.text import gettext
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
 from app.runner.messages import lost_event
 from app.runner.pool import WorkerHandle

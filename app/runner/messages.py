@@ -11,9 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext
-
-from app.config.messages import number
+from app.config.text import lazy_gettext, number
 from app.runner.base import Event
 
 MESSAGES = {

@@ -20,12 +20,12 @@ No TensorFlow here.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import redis
 
 from app.runner.base import TERMINAL_EVENTS
+from app.settings import current
 
 QUEUE = "kp:queue"
 ACTIVE = "kp:active"
@@ -75,19 +75,12 @@ return id
 
 def url() -> str:
     """KP_REDIS_URL, the same variable for web and workers."""
-    return os.environ.get("KP_REDIS_URL") or DEFAULT_URL
+    return current().redis_url or DEFAULT_URL
 
 
 def event_bytes() -> int:
     """KP_EVENT_BYTES, the same variable for web and workers: bytes of event data kept per run."""
-    raw = os.environ.get("KP_EVENT_BYTES") or str(DEFAULT_EVENT_BYTES)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"KP_EVENT_BYTES must be an integer, got {raw!r}") from None
-    if value < 1024:
-        raise ValueError(f"KP_EVENT_BYTES must be at least 1024, got {raw!r}")
-    return value
+    return current().event_bytes
 
 
 def connect(redis_url: str | None = None) -> redis.Redis:

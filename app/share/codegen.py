@@ -11,10 +11,9 @@ import ast
 import inspect
 from pathlib import Path
 
-from flask_babel import gettext
-
 from app.config.options import CUSTOM_LOSSES, LOSS_TABLE
 from app.config.run_config import PROBLEM_NAMES, RunConfig
+from app.config.text import gettext
 from app.data import datasets
 from app.data.features import ordered
 from app.engine import seeds

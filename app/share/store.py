@@ -63,7 +63,7 @@ class SavedRun(Base):
 
 
 class StoredSweep(Base):
-    """A finished sweep: its full view (app.sweeps.jobs.Sweep.view) as JSON text."""
+    """A finished sweep: its full view (app.sweeps.state.Sweep.view) as JSON text."""
 
     __tablename__ = "sweeps"
 

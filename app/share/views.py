@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import threading
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
-from app.runner.base import RunFull, UnknownRun
 from app.runner.tasks import TaskBusy, TaskError, TaskTimeout
+from app.settings import current
 from app.share.checks import (
     HISTORY_KEYS,
     MAX_OFFSET,
@@ -28,23 +26,19 @@ from app.share.checks import (
 )
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
-from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
-from app.share.store import Forbidden, QuotaExceeded, SavedStore
+from app.share.spec import decode_weights, encode_weights, load_import, spec_document, weights_npz
+from app.share.store import QuotaExceeded
 from app.web.errors import ApiError
 from app.web.limits import client_key
-from app.web.runs import runner, settings_from_request, validated
+from app.web.requests import runner, settings_from_request, store, validated
 
 bp = Blueprint("saved", __name__)
-_lock = threading.Lock()
 
 
 def _quota() -> tuple[int, int]:
-    """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT (50), KP_SAVED_QUOTA_MIB (50)."""
-    def setting(key: str, default: str) -> float:
-        value = current_app.config.get(key, os.environ.get(key))
-        return float(value if value not in (None, "") else default)
-
-    return int(setting("KP_SAVED_PER_CLIENT", "50")), int(setting("KP_SAVED_QUOTA_MIB", "50") * 1024 * 1024)
+    """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT, KP_SAVED_QUOTA_MIB."""
+    settings = current()
+    return settings.saved_per_client, int(settings.saved_quota_mib * 1024 * 1024)
 
 
 def _save(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
@@ -61,13 +55,6 @@ def _save(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
 
 RETRY_FAILED = 5  # seconds: a failed .keras build (its process died) is worth one more try soon
 
-
-def store() -> SavedStore:
-    """The app's store, created (and migrated) on first use."""
-    with _lock:
-        if "kp_store" not in current_app.extensions:
-            current_app.extensions["kp_store"] = SavedStore(current_app.config["KP_DATABASE_URL"])
-        return current_app.extensions["kp_store"]
 
 
 def _saved(saved_id: str) -> dict[str, Any]:
@@ -89,11 +76,8 @@ def save_run():
     if forked is not None and not (isinstance(forked, str) and SAVED_ID.match(forked)):
         raise ApiError(400, gettext("must be the id of a saved run (1 to 16 letters, digits, - or _) or null"),
                        "forked_from")
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
     if "weights" not in result:
@@ -135,10 +119,7 @@ def open_saved(saved_id: str):
 @bp.patch("/api/saved/<saved_id>")
 def rename_saved(saved_id: str):
     data = json_object(settings_from_request())
-    try:
-        record = store().rename(saved_id, request.headers.get("X-Edit-Token"), name_of(data))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    record = store().rename(saved_id, request.headers.get("X-Edit-Token"), name_of(data))
     if record is None:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return jsonify(record)
@@ -146,10 +127,7 @@ def rename_saved(saved_id: str):
 
 @bp.delete("/api/saved/<saved_id>")
 def delete_saved(saved_id: str):
-    try:
-        found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
     if not found:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return "", 204
@@ -160,10 +138,7 @@ def run_saved(saved_id: str):
     """Fork: a new run that starts from the saved weights (training continues from them)."""
     record = _saved(saved_id)
     config = validated(record["config"])
-    try:
-        created = runner().submit(config, weights=record["weights"])
-    except RunFull as exc:
-        raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    created = runner().submit(config, weights=record["weights"])
     return jsonify({**created, "events_url": f"/api/runs/{created['id']}/events"}), 201
 
 
@@ -222,11 +197,8 @@ def export_saved(saved_id: str, kind: str):
 @bp.get("/api/runs/<run_id>/export/<kind>")
 def export_run(run_id: str, kind: str):
     """spec.json, weights.npz, model.keras or script.py of a finished run (kept 10 minutes), without saving it."""
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run") from None
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then export"), "run")
     if "weights" not in result:
@@ -255,10 +227,7 @@ def import_model():
     spec, weights = request.files.get("spec"), request.files.get("weights")
     if spec is None or weights is None:
         raise ApiError(400, gettext("send multipart form files 'spec' (our JSON spec) and 'weights' (.npz)"), "spec")
-    try:
-        config, arrays = load_import(spec.read(), weights.read())
-    except ImportRefused as exc:
-        raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
+    config, arrays = load_import(spec.read(), weights.read())
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
     record, token = _save(name, config.model_dump(mode="json"), {"imported": True}, history_of(None),
                           encode_weights(arrays))

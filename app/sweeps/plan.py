@@ -1,6 +1,6 @@
 """Parameter sweeps (grid and random search) expanded into validated run configs, and their results table.
 
-scikit-learn's ParameterGrid and ParameterSampler do the expansion; this module adds
+Grid points follow scikit-learn's ParameterGrid order; its ParameterSampler draws random ones; this module adds
 bounds, repeats (seeds) and the mean ± std aggregation. Pure: no TensorFlow, no I/O.
 """
 
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 import statistics
+from itertools import product
 from typing import Annotated, Any, Literal
 
-from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
-from scipy.stats import loguniform, uniform
-from sklearn.model_selection import ParameterGrid, ParameterSampler
 
-from app.config.run_config import MAX_ERRORS, ConfigError, RunConfig, parse_config
+from app.config.run_config import MAX_ERRORS, ConfigError, RunConfig, describe_error, parse_config
+from app.config.text import gettext
 
 MAX_RUNS = 60  # trials × repeats in one sweep
 SWEEPABLE = ("learning_rate", "batch_size", "activation", "regularization", "regularization_rate", "dropout",
@@ -70,7 +69,20 @@ class SweepSpec(BaseModel):
         return params
 
 
+def parse_spec(data: dict[str, Any]) -> SweepSpec:
+    """Validate a sweep spec or raise ConfigError naming each field (as RunConfig's errors do)."""
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = [describe_error(e) for e in exc.errors()]
+        for e in errors:
+            e["message"] = e["message"].removeprefix("Value error, ")
+        raise ConfigError(errors) from None
+
+
 def _distribution(values: list[Any] | Range):
+    from scipy.stats import loguniform, uniform  # SciPy only when a random sweep is drawn, not at web start
+
     if isinstance(values, list):
         return values
     if values.log:
@@ -84,7 +96,11 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
         if any(isinstance(v, Range) for v in spec.params.values()):
             message = gettext("grid search needs lists of values, not ranges")
             raise ConfigError([{"field": "params", "message": message}])
-        return list(ParameterGrid({k: list(v) for k, v in spec.params.items()}))
+        # scikit-learn's ParameterGrid order (sorted names, the last varying fastest), without importing it.
+        names = sorted(spec.params)
+        return [dict(zip(names, values, strict=True)) for values in product(*(spec.params[n] for n in names))]
+    from sklearn.model_selection import ParameterSampler  # random search: imported by the request that needs it
+
     space = {k: _distribution(v) for k, v in spec.params.items()}
     drawn = list(ParameterSampler(space, n_iter=spec.n_trials, random_state=spec.seed))
     return [{k: (round(v, 6) if isinstance(v, float) else v) for k, v in p.items()} for p in drawn]

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext
-from pydantic import ValidationError
 
 from app.config.lessons import lesson_by_id, lesson_configs
-from app.config.run_config import MAX_ERRORS, ConfigError, _describe
-from app.share.views import store
-from app.sweeps.jobs import Sweep, SweepManager, SweepSettings
-from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
+from app.settings import current
+from app.sweeps.jobs import SweepManager, SweepSettings
+from app.sweeps.plan import MAX_RUNS, METRICS, expand, parse_spec
+from app.sweeps.state import Sweep
 from app.web.body import json_body
 from app.web.errors import ApiError
 from app.web.limits import client_key
 from app.web.ownership import require_owner
+from app.web.requests import store
 from app.web.stream_caps import stream_response
 from app.web.streaming import parse_last_event_id, sse
 
@@ -34,7 +33,7 @@ def manager() -> SweepManager:
     """This app's sweep manager (one per web process, next to its runner)."""
     ext = current_app.extensions
     if "kp_sweeps" not in ext:
-        settings = SweepSettings.from_mapping({**os.environ, **current_app.config})
+        settings = SweepSettings.from_settings(ext["kp_settings"])
         db = store()  # the saved runs' database: finished sweeps are stored beside them
         ext["kp_sweeps"] = SweepManager(ext["kp_runner"], settings,
                                         archive=lambda sweep: db.save_sweep(sweep.id, sweep.state, sweep.view()),
@@ -44,11 +43,7 @@ def manager() -> SweepManager:
 
 def _trials_per_client() -> int:
     """KP_SWEEP_TRIALS_PER_CLIENT (0 = no cap): trials one learner's unfinished sweeps may still have to run."""
-    raw = current_app.config.get("KP_SWEEP_TRIALS_PER_CLIENT", os.environ.get("KP_SWEEP_TRIALS_PER_CLIENT"))
-    try:
-        return max(0, int(raw)) if raw not in (None, "") else MAX_RUNS
-    except (TypeError, ValueError):
-        raise ValueError(f"KP_SWEEP_TRIALS_PER_CLIENT must be an integer, got {raw!r}") from None
+    return current().sweep_trials_per_client
 
 
 def _body() -> dict[str, Any]:
@@ -81,17 +76,8 @@ def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, 
 
 
 def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, Any], None]:
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
-        for e in errors:
-            e["message"] = e["message"].removeprefix("Value error, ")
-        raise ApiError(400, errors[0]["message"], errors=errors) from None
-    try:
-        runs = expand(spec)
-    except ConfigError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    spec = parse_spec(data)
+    runs = expand(spec)
     base = {k: v for k, v in spec.base.items() if k not in spec.params}  # swept values are never stored twice
     return spec.mode, list(spec.params), runs, base, None
 

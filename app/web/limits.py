@@ -12,7 +12,6 @@ KP_LIMITS_STORAGE (docs/operations.md, docs/security.md).
 from __future__ import annotations
 
 import math
-import os
 import secrets
 import threading
 import time
@@ -58,15 +57,9 @@ def issued_cookie() -> str:
     return g.kp_new_cookie
 
 
-def _setting(app: Flask, key: str, default: str) -> str:
-    value = app.config.get(key, os.environ.get(key))
-    return str(value) if value not in (None, "") else default
-
-
 def backend(app: Flask) -> str:
     """"celery" or "embedded" (KP_RUNNER; the app's config may hold a runner object in tests)."""
-    value = app.config.get("KP_RUNNER")
-    return value if isinstance(value, str) else os.environ.get("KP_RUNNER", "embedded") or "embedded"
+    return app.extensions["kp_settings"].runner
 
 
 def register(app: Flask) -> None:
@@ -74,19 +67,20 @@ def register(app: Flask) -> None:
     celery = backend(app) == "celery"
     from app.runner import redis_state
 
-    storage = _setting(app, "KP_LIMITS_STORAGE", redis_state.url() if celery else "memory://")
-    rate = _setting(app, "KP_RATE_LIMIT", "600 per minute")
+    settings = app.extensions["kp_settings"]
+    storage = settings.limits_storage or (redis_state.url() if celery else "memory://")
+    rate = settings.rate_limit
     # swallow_errors: with its storage (Redis) down the rate limit lets requests through rather than raising;
     # the routes that need Redis then answer 503 themselves (below).
     limiter = Limiter(client_key, app=app, application_limits=[rate], storage_uri=storage, key_prefix="kp-limits",
                       on_breach=_rate_breach, headers_enabled=True, swallow_errors=True)
     limiter.request_filter(lambda: request.path.startswith(EXEMPT))
-    per_client = int(_setting(app, "KP_RUNS_PER_CLIENT", "4"))
+    per_client = settings.runs_per_client
     shared = redis_state.connect(storage) if storage.startswith("redis") else None
     runs = RedisRuns(shared) if shared else MemoryRuns()
     lab = RedisRuns(shared, "kp:lab-client:") if shared else MemoryRuns()
     app.extensions["kp_limits"] = {"limiter": limiter, "runs": runs, "per_client": per_client, "rejected": 0,
-                                   "lab": lab, "lab_per_client": int(_setting(app, "KP_LAB_JOBS_PER_CLIENT", "1"))}
+                                   "lab": lab, "lab_per_client": settings.lab_jobs_per_client}
     stream_caps.register(app)
     ownership.register(app, ownership.RedisOwners(shared) if shared else ownership.MemoryOwners())
 
@@ -116,7 +110,7 @@ def register(app: Flask) -> None:
             with hold_lock:
                 live = runs.live(client_key(), _is_live)
                 if live >= per_client:
-                    retry = int(_setting(app, "KP_RETRY_AFTER", "5"))
+                    retry = settings.retry_after
                     raise ApiError(429, gettext("You already have %(n)s runs going; stop one or wait for it to end.",
                                                 n=live), "runs", headers={"Retry-After": str(retry)})
                 g.kp_run_hold = HOLD + secrets.token_hex(6)  # counts as a run until this request ends

@@ -6,7 +6,6 @@ is not an account, only what keeps one learner's list apart from another's.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Blueprint, g, jsonify, request
@@ -14,6 +13,7 @@ from flask_babel import gettext as _
 
 from app.data import csv_table as csvdata
 from app.data import upload_store
+from app.settings import current
 from app.web.errors import ApiError
 
 bp = Blueprint("uploads", __name__)
@@ -24,7 +24,7 @@ MAX_LABEL = 200  # characters of the label column's name (csv_table.MAX_CELL)
 
 def max_bytes() -> int:
     """The largest CSV accepted (KP_UPLOAD_MAX_KIB, default 4 MiB: 10,000 rows × 100 features fit)."""
-    return int(os.environ.get("KP_UPLOAD_MAX_KIB") or 4096) * 1024
+    return current().upload_max_kib * 1024
 
 
 def owner(create: bool = False) -> str:
@@ -59,10 +59,7 @@ def create_upload():
     label = (request.form.get("label") or "").strip() or None
     if label is not None and len(label) > MAX_LABEL:
         raise ApiError(400, _("a column name of at most %(max)d characters", max=MAX_LABEL), "label")
-    try:
-        table = csvdata.parse(raw, label)
-    except csvdata.CsvError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
+    table = csvdata.parse(raw, label)  # CsvError: a 400 naming rows and columns (app/web/errors.py)
     try:
         meta = upload_store.save(table, owner(create=True), file.filename)
     except upload_store.QuotaExceeded as exc:
