@@ -54,7 +54,7 @@ def run_script(config) -> dict:
 
 def main() -> None:
     from app.config.lessons import DAY65
-    from app.config.run_config import parse_config
+    from app.config.parse import parse_config
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=300)

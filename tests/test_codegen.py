@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from app.config.lessons import LESSONS, lesson_configs
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.share.codegen import python_script
 
 ALL_OPTIONS = {

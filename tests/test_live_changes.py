@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from app.config.live import LIVE_FIELDS, live_change
-from app.config.run_config import ConfigError, RunConfig
+from app.config.parse import ConfigError
+from app.config.run_config import RunConfig
 from app.runner.base import RunFull, UnknownRun
 
 CLASSIC = RunConfig(mode="classic")

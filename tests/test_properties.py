@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app import create_app
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 from app.data import csv_table
 from app.data.datasets import DATASETS
 from app.data.features import FEATURE_NAMES

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from app import create_app, shutdown
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.engine.model import build_model
 from app.runner.base import UnknownRun
 from app.share.spec import decode_weights, encode_weights, spec_document, weight_shapes, weights_npz

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from app.config.lessons import DAY65
-from app.config.run_config import RunConfig, parse_config
+from app.config.parse import parse_config
+from app.config.run_config import RunConfig
 from app.share.codegen import python_script
 
 KERAS_DAY65 = {**DAY65, "mode": "keras", "seed": 1}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app import settings
-from app.config.run_config import ConfigError, parse_config
+from app.config.parse import ConfigError, parse_config
 from app.data import csv_table as csvdata
 from app.data import datasets, upload_store
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 from app.config.text import gettext
 
 LIVE_FIELDS = ("learning_rate", "pace", "regularization_rate", "momentum", "beta_1", "beta_2", "rho", "epochs",

@@ -1,18 +1,23 @@
-"""RunConfig: every setting of one training run, validated once at the edge.
-
-Defaults follow TensorFlow Playground (state.ts) so a learner who knows it feels
-at home; bounds are wider where its users asked for more (issue #63 there).
-Past this module no code reads a request.
-"""
+"""RunConfig: every setting of one run, validated once at the edge; defaults follow TF Playground (state.ts)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.config.bounds import (
+    DEFAULT_PACE,
+    LEARNING_RATES,
+    MAX_DATASET_NAME,
+    MAX_EPOCHS,
+    MAX_LAYERS,
+    MAX_NEURONS,
+    REGULARIZATION_RATES,
+    TFP_ACTIVATIONS,
+)
+from app.config.dataset_ref import find_dataset
 from app.config.fields import N_
-from app.config.messages import language, pydantic_message
 from app.config.options import (
     ACTIVATIONS,
     INITIALIZERS,
@@ -25,22 +30,9 @@ from app.config.options import (
     resolve_loss,
 )
 from app.config.text import gettext, lazy_gettext
-from app.data.datasets import DATASETS, DatasetInfo, UploadUnusable, lookup
+from app.data.datasets import DATASETS, lookup
 from app.data.features import FEATURE_NAMES
 
-# TF Playground's offered values (index.html); any value in the bounds is accepted.
-LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
-REGULARIZATION_RATES = (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
-TFP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # the simple panel; app.config.options has them all
-
-MAX_LAYERS = 8  # TF Playground: 6
-MAX_NEURONS = 64  # TF Playground: 8
-MAX_EPOCHS = 50_000
-MAX_DATASET_NAME = 48  # "upload:" + an upload id (at most 40 characters); built-in names are shorter
-MAX_ERRORS = 20  # validation messages reported at most: enough to fix a request, small enough to read
-DEFAULT_PACE = 60.0  # epochs/s: TF Playground's one epoch per animation frame
-
-# The problem types in messages (the API's values stay English).
 PROBLEM_NAMES = {"classification": lazy_gettext("classification"), "regression": lazy_gettext("regression")}
 
 FeatureName = Literal[FEATURE_NAMES]  # type: ignore[valid-type]
@@ -305,72 +297,3 @@ class RunConfig(BaseModel):
     def resolved_loss(self) -> str:
         """The loss actually used ('auto' resolved)."""
         return resolve_loss(self.loss, self.problem, self.mode == "classic", self.classes)
-
-
-class ConfigError(ValueError):
-    """A request's settings are invalid; ``errors`` is a list of {field, message}."""
-
-    def __init__(self, errors: list[dict[str, str]]):
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        self.errors = errors
-
-
-def describe_error(err: dict[str, Any]) -> dict[str, str]:
-    """Turn one pydantic error into {field, message} with the allowed range spelled out."""
-    loc = [str(p) for p in err["loc"]]
-    field = ".".join(loc) if loc else "body"
-    msg = err["msg"]
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    translated = pydantic_message(kind, ctx, field, msg)
-    if kind == "extra_forbidden":
-        msg = translated or msg
-    elif kind == "value_error" and msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-        if ": " in msg and not loc:
-            field, msg = msg.split(": ", 1)
-    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = RunConfig.model_fields.get(loc[0]) if loc else None
-        english = language() == "en"  # the field's help text is English documentation
-        hint = f" ({bound.description})" if english and bound is not None and bound.description else ""
-        msg = f"{translated or msg}{hint}"
-    else:
-        msg = translated or msg
-    return {"field": field, "message": msg}
-
-
-def find_dataset(name: str) -> DatasetInfo | None:
-    """app.data.datasets.lookup, with an unusable upload's message in the reader's language."""
-    try:
-        return lookup(name)
-    except UploadUnusable as exc:
-        raise ValueError("dataset: " + gettext(exc.msgid, **exc.params)) from None
-
-
-def _short(field: str) -> str:
-    """A field name fit for a message (a hostile key can be megabytes long)."""
-    return field if len(field) <= 80 else field[:80] + "…"
-
-
-def parse_config(data: Any) -> RunConfig:
-    """Validate a JSON-like mapping into a RunConfig or raise ConfigError (at most MAX_ERRORS messages)."""
-    if not isinstance(data, dict):
-        raise ConfigError([{"field": "body", "message": gettext("expected a JSON object of settings")}])
-    unknown = [key for key in data if key not in RunConfig.model_fields]  # one pass, before any validation
-    known = {key: value for key, value in data.items() if key in RunConfig.model_fields} if unknown else data
-    errors: list[dict[str, str]] = []
-    try:
-        config = RunConfig.model_validate(known)  # pydantic sees at most one key per field, never thousands
-    except ValidationError as exc:
-        errors = [describe_error(e) for e in exc.errors(include_url=False, include_input=False)[:MAX_ERRORS]]
-    for key in unknown[: MAX_ERRORS - len(errors)]:
-        field = _short(str(key))
-        errors.append({"field": field, "message": pydantic_message("extra_forbidden", {}, field, "") or field})
-    if errors:
-        raise ConfigError([{**e, "field": _short(e["field"])} for e in errors])
-    return config
-
-
-def field_docs() -> dict[str, str]:
-    """Name -> help text of every RunConfig field (used by docs and the docs test)."""
-    return {name: f.description or "" for name, f in RunConfig.model_fields.items()}

@@ -11,7 +11,7 @@ from typing import Any
 from flask import request
 from flask_babel import gettext
 
-from app.config.run_config import MAX_EPOCHS
+from app.config.bounds import MAX_EPOCHS
 from app.web.errors import ApiError
 
 HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")

@@ -27,7 +27,7 @@ def build_in_task(config_data: dict, weights: list[dict]) -> bytes:
     """Runs in a task process: build the model, set the weights, save and read back the file."""
     import keras
 
-    from app.config.run_config import parse_config
+    from app.config.parse import parse_config
     from app.engine.model import build_model
     from app.share.spec import decode_weights
 

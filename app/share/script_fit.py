@@ -7,9 +7,8 @@ the playground's curves show, written into Keras' logs. No TensorFlow here.
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
 from app.config.run_config import RunConfig
+from app.config.text import gettext
 
 
 def batches_lines() -> list[str]:

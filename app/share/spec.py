@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npformat
 
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 
 FORMAT = "keras-playground/1"
 MAX_SPEC_BYTES = 256 * 1024

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from app.config.run_config import MAX_ERRORS, ConfigError, RunConfig, describe_error, parse_config
+from app.config.bounds import MAX_ERRORS
+from app.config.parse import ConfigError, describe_error, parse_config
+from app.config.run_config import RunConfig
 from app.config.text import gettext
 
 MAX_RUNS = 60  # trials × repeats in one sweep

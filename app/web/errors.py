@@ -15,7 +15,7 @@ from flask import Flask, jsonify
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from app.config.run_config import ConfigError
+from app.config.parse import ConfigError
 from app.data.csv_table import CsvError
 from app.engine.weight_edit import EditRefused
 from app.lab.jobs import LabBusy, LabInvalid

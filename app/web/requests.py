@@ -11,7 +11,8 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext
 
-from app.config.run_config import RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 from app.runner.base import Runner
 from app.share.store import SavedStore
 from app.web.body import parse_json
@@ -56,3 +57,11 @@ def settings_from_request() -> dict[str, Any]:
 def validated(data: Any) -> RunConfig:
     """The settings as a RunConfig; ConfigError (a 400 naming each field, app/web/errors.py) otherwise."""
     return parse_config(data)
+
+
+def run_config_of(status: dict[str, Any]) -> RunConfig:
+    """A live run's own settings, validated again: 409 when they no longer hold (its upload was deleted)."""
+    try:
+        return parse_config(status["config"])
+    except ConfigError as exc:
+        raise ApiError(409, str(exc), errors=exc.errors) from None

@@ -8,17 +8,12 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
 
+from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
+from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
 from app.config.live import LIVE_FIELDS, check_live_keys, live_change
 from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
-from app.config.run_config import (
-    LEARNING_RATES,
-    REGULARIZATION_RATES,
-    ConfigError,
-    RunConfig,
-    find_dataset,
-    parse_config,
-)
+from app.config.run_config import RunConfig
 from app.data import datasets
 from app.data.features import FEATURES
 from app.engine.weight_edit import check_edit
@@ -26,7 +21,7 @@ from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
 from app.web.ownership import require_owner
-from app.web.requests import runner, settings_from_request, validated
+from app.web.requests import run_config_of, runner, settings_from_request, validated
 from app.web.stream_caps import stream_response
 from app.web.streaming import parse_last_event_id, sse
 
@@ -148,10 +143,7 @@ def run_control(run_id: str, action: str):
     status = runner().status(run_id)  # then 404 for an unknown id, before 403 for someone else's run
     require_owner("run", run_id)
     if action in ("set", "edit"):  # checked against the run's own config: what the workers receive is valid for it
-        try:  # its upload may have been deleted since it started
-            config = parse_config(status["config"])
-        except ConfigError as exc:
-            raise ApiError(409, str(exc), errors=exc.errors) from None
+        config = run_config_of(status)  # 409 when its upload was deleted since it started
         if action == "set":
             args = live_change(config, args)
         else:

@@ -199,7 +199,7 @@ def test_a_full_cohort_queues_with_positions_then_gives_429(cohort):
 
 def test_a_run_nobody_watches_is_stopped(cohort):
     """The web side is a library: a runner made here, with a short grace, against the same Redis and workers."""
-    from app.config.run_config import parse_config
+    from app.config.parse import parse_config
     from app.runner.base import RunnerSettings
     from app.runner.celery_runner import CeleryRunner
 
@@ -217,7 +217,7 @@ def test_a_run_nobody_watches_is_stopped(cohort):
 
 WATCHER = """
 import sys
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.runner.base import RunnerSettings
 from app.runner.celery_runner import CeleryRunner
 
