@@ -276,7 +276,9 @@ def test_forked_from_is_a_saved_id_and_lists_carry_no_large_fields(client):
 
 
 def test_saved_runs_per_client_quota(app, client):
-    app.config.update(KP_SAVED_PER_CLIENT=2)
+    from app import settings
+
+    settings.install(settings.load({"KP_SAVED_PER_CLIENT": 2}))  # settings are read once: install new ones
     client.get("/api/config")  # the first answer hands out the kp_client cookie the quota counts by
     for _ in range(2):
         assert send(client, "POST", "/api/saved", {"name": "s", "run_id": "done"})[0].status_code == 201
@@ -285,7 +287,7 @@ def test_saved_runs_per_client_quota(app, client):
     other = app.test_client()
     other.set_cookie("kp_client", "another-learner-0001")
     assert send(other, "POST", "/api/saved", {"name": "s", "run_id": "done"})[0].status_code == 201
-    app.config.update(KP_SAVED_PER_CLIENT=50, KP_SAVED_QUOTA_MIB=0.0001)  # ~100 bytes: less than one saved run
+    settings.install(settings.load({"KP_SAVED_QUOTA_MIB": 0.0001}))  # ~100 bytes: less than one saved run
     third = app.test_client()
     third.set_cookie("kp_client", "a-third-learner-0001")
     response, _ = send(third, "POST", "/api/saved", {"name": "s", "run_id": "done"})
@@ -299,7 +301,10 @@ GOOD = "a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n"
 
 
 def test_upload_count_and_byte_quota_per_owner(client, monkeypatch, app):
+    from app import settings
+
     monkeypatch.setenv("KP_UPLOADS_PER_OWNER", "2")
+    settings.install(settings.load(app.config))  # settings are read once: read the new environment
     for _ in range(2):
         assert upload(client, GOOD)[0].status_code == 201
     response, _ = upload(client, GOOD)
@@ -310,6 +315,7 @@ def test_upload_count_and_byte_quota_per_owner(client, monkeypatch, app):
     assert upload(client, GOOD)[0].status_code == 201  # deleting one frees its place
     monkeypatch.setenv("KP_UPLOADS_PER_OWNER", "20")
     monkeypatch.setenv("KP_UPLOAD_QUOTA_MIB", "0.0001")  # ~100 bytes
+    settings.install(settings.load(app.config))
     stranger = app.test_client()
     response, _ = upload(stranger, GOOD)
     assert "MiB" in refused(response, 429, "file")["message"]

@@ -233,7 +233,9 @@ def test_forks_sent_at_once_cannot_all_pass_the_check(world):
 
 def test_sweep_trials_are_capped_per_client(world):
     app, _, _ = world
-    app.config["KP_SWEEP_TRIALS_PER_CLIENT"] = 5
+    from app import settings
+
+    settings.install(settings.load({**app.config, "KP_SWEEP_TRIALS_PER_CLIENT": 5}))  # settings are read once
     client = learner(app, "sweeper")
     three = {"params": {"learning_rate": [0.1, 0.3, 1]}}
     assert client.post("/api/sweeps", json=three).status_code == 201

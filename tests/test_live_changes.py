@@ -57,8 +57,14 @@ def runner():
 def client(tmp_path, runner):
     from app import create_app, shutdown
 
+    from app.web.ownership import _digest
+
     app = create_app({"TESTING": True, "KP_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "KP_RUNNER": runner})
-    yield app.test_client()
+    for run_id in ("classic", "keras"):  # the stand-in runs belong to whoever sends the control token
+        app.extensions["kp_owners"].set(f"run:{run_id}", [], _digest("live-token"))
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_X_CONTROL_TOKEN"] = "live-token"
+    yield test_client
     shutdown(app)
 
 

@@ -279,7 +279,7 @@ def test_an_export_with_every_builder_busy_is_a_503_with_retry_after(export_clie
 def test_the_export_keeps_tensorflow_out_of_the_calling_process():
     code = (
         "import sys, numpy as np\n"
-        "from app.config.run_config import parse_config\n"
+        "from app.config.parse import parse_config\n"
         "from app.share.keras_file import build_keras_file\n"
         "from app.share.spec import encode_weights, weight_shapes\n"
         "from app.runner import tasks\n"
