@@ -119,14 +119,16 @@ def test_the_link_reopens_the_same_points_even_when_the_stored_set_is_gone(open_
     dataset = page.evaluate("kp.settings.dataset")
     assert page.evaluate(f"() => fetch('/api/drawn/{dataset[6:]}', {{method: 'DELETE'}}).then(r => r.status)") == 204
     third = open_page(link)  # the stored set is gone: the link's own points are stored again
-    third.expect_console_errors = True  # the first load of the gone dataset is a 404
     third.wait_for_function(f"() => kp.settings.dataset.startsWith('drawn:') && kp.settings.dataset !== '{dataset}'")
     assert sorted(map(str, third.evaluate(POINTS_JS))) == sorted(map(str, drawn))
     assert parse_qs(third.evaluate("location.hash")[1:])["pts"] == parse_qs(link[1:])["pts"]
+    third.expect_console_errors = True  # the gone set's requests answer 404, and nothing else fails
+    assert all("404" in e for e in third.console_errors), third.console_errors
 
 
 def test_a_drawn_set_over_the_limit_is_refused_with_a_message(open_page):
     page = open_page("dataset=circle&" + FAST)
+    page.wait_for_function("() => (document.getElementById('boundary-points').data || [{x: []}])[0].x.length === 250")
     page.click("#draw-copy")  # the circle's 500 points
     assert count(page) == 500
     page.fill("#draw-brush", "8")
@@ -141,6 +143,8 @@ def test_a_drawn_set_over_the_limit_is_refused_with_a_message(open_page):
     page.wait_for_function("() => document.getElementById('draw-status').classList.contains('error-text')")
     assert f"at most {MAX_POINTS} points" in page.inner_text("#draw-status")
     assert not page.evaluate("kp.settings.dataset").startswith("drawn:")
+    page.expect_console_errors = True  # the browser logs the refused request, and nothing else
+    assert page.console_errors and all("400" in e for e in page.console_errors), page.console_errors
 
 
 def sketch(page, corners) -> None:
