@@ -25,6 +25,12 @@ def _quota_errors() -> tuple[type[Exception], ...]:
     return (error,) if error is not None else ()
 
 
+def _translate(error: dict) -> str:
+    """A DrawnError entry's message in the reader's language (its id is marked with N_ in app/data/drawn.py)."""
+    msgid, params = error["msgid"], error["params"]
+    return _(msgid, **params)
+
+
 def _gone(drawn_id: str) -> ApiError:
     return ApiError(404, _("no drawn set '%(id)s' (drawn sets are deleted after %(hours)g hours); draw it again",
                            id=drawn_id, hours=upload_store.ttl_seconds() / 3600), "drawn")
@@ -39,7 +45,7 @@ def create_drawn():
     try:
         table = drawn.parse(body)
     except drawn.DrawnError as exc:
-        errors = [{"field": e["field"], "message": _(e["msgid"], **e["params"])} for e in exc.errors]
+        errors = [{"field": e["field"], "message": _translate(e)} for e in exc.errors]
         raise ApiError(400, errors[0]["message"], errors=errors) from None
     try:
         meta = drawn.save(table, owner(create=True))
