@@ -32,13 +32,14 @@ def in_sketch(x: float, y: float, sketch: Sequence[Polygon]) -> bool:
 
 
 def _where(cells: list[tuple[float, float]], lo: float, hi: float) -> str:
-    """The ninth of the map holding the cells' centroid, as a region name."""
-    cx = sum(c[0] for c in cells) / len(cells)
-    cy = sum(c[1] for c in cells) / len(cells)
+    """The ninth of the map (3 × 3) holding most of the cells, as a region name."""
     third = (hi - lo) / 3
-    col = min(2, max(0, int((cx - lo) // third)))
-    row = min(2, max(0, int((cy - lo) // third)))
-    return REGIONS[row][col]
+    counts: dict[str, int] = {}
+    for x, y in cells:
+        col = min(2, max(0, int((x - lo) // third)))
+        row = min(2, max(0, int((y - lo) // third)))
+        counts[REGIONS[row][col]] = counts.get(REGIONS[row][col], 0) + 1
+    return max(counts, key=lambda name: counts[name])  # the first of equals, in REGIONS' order
 
 
 def score(sketch: Sequence[Polygon], grid: Sequence[float], resolution: int, domain: tuple[float, float],

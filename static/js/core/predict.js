@@ -24,13 +24,19 @@ export function inSketch(x, y, sketch) {
   return sketch.some((p) => p.length >= 3 && inside(x, y, p));
 }
 
+/** The ninth of the map (3 × 3) holding most of the cells, as a region name. */
 function where(cells, lo, hi) {
-  const cx = cells.reduce((s, c) => s + c[0], 0) / cells.length;
-  const cy = cells.reduce((s, c) => s + c[1], 0) / cells.length;
   const third = (hi - lo) / 3;
-  const col = Math.min(2, Math.max(0, Math.floor((cx - lo) / third)));
-  const row = Math.min(2, Math.max(0, Math.floor((cy - lo) / third)));
-  return REGIONS[row][col];
+  const counts = new Map();
+  for (const [x, y] of cells) {
+    const col = Math.min(2, Math.max(0, Math.floor((x - lo) / third)));
+    const row = Math.min(2, Math.max(0, Math.floor((y - lo) / third)));
+    const name = REGIONS[row][col];
+    counts.set(name, (counts.get(name) || 0) + 1);
+  }
+  let best = null;
+  for (const [name, n] of counts) if (best === null || n > counts.get(best)) best = name; // first of equals
+  return best;
 }
 
 /**

@@ -12,9 +12,12 @@ import { Overlay } from "../views/overlay.js";
 
 const $ = (id) => document.getElementById(id);
 const N_ = (msgid) => msgid;
-// The ninths of the map a reading names (core/predict.js REGIONS), translated where shown.
-N_("lower left"); N_("bottom"); N_("lower right"); N_("left"); N_("centre"); N_("right");
-N_("upper left"); N_("top"); N_("upper right");
+// The ninths of the map a reading names (core/predict.js REGIONS), as phrases translated where shown.
+const WHERE = {
+  "lower left": N_("in the lower left"), bottom: N_("at the bottom"), "lower right": N_("in the lower right"),
+  left: N_("on the left"), centre: N_("near the centre"), right: N_("on the right"),
+  "upper left": N_("in the upper left"), top: N_("at the top"), "upper right": N_("in the upper right"),
+};
 
 const state = { sketching: false, sketch: [], line: null, runId: null, result: null };
 const kept = new Map(); // run id -> {sketch, result}
@@ -53,8 +56,8 @@ function setSketching(on) {
 
 function reading(r) {
   if (r.kind === "close") return t("Your guess matches the learned boundary closely.");
-  if (r.kind === "missed") return t("Your guess missed blue area in the {where} of the map.", { where: t(r.where) });
-  return t("Your guess claimed orange area in the {where} of the map as blue.", { where: t(r.where) });
+  if (r.kind === "missed") return t("Your guess missed blue area {where}.", { where: t(WHERE[r.where]) });
+  return t("Your guess took orange area {where} for blue.", { where: t(WHERE[r.where]) });
 }
 
 function showResult() {
