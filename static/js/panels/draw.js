@@ -7,6 +7,7 @@ import { request } from "../core/api.js";
 import { COLORS } from "../core/colors.js";
 import { decodePoints, encodePoints, MAX_IN_LINK } from "../core/drawcode.js";
 import { Drawing, ERASE_RADIUS } from "../core/drawing.js";
+import { on } from "../core/hooks.js";
 import { formatNumber, t } from "../core/i18n.js";
 import { classColor } from "../core/palette.js";
 import { setHashExtra, writeHash } from "../page/changes.js";
@@ -266,6 +267,11 @@ export function init(p) {
   $("draw-copy").addEventListener("click", copyDataset);
   $("draw-use").addEventListener("click", use);
   window.addEventListener("resize", paint);
+  on("language", () => { // text composed here, in the new language
+    $("draw-toggle").textContent = ui.on ? t("Stop drawing") : t("Draw on the map");
+    buildClasses();
+    if (drawing.points.length) describeCounts();
+  });
   window.kpDraw = { // read-only, for the browser tests: the points, and where map coordinates are on screen
     get points() { return drawing.points.map((q) => ({ ...q })); },
     pixel(x1, x2) {
