@@ -55,6 +55,11 @@ bench: dev-deps system-deps
 loadtest: dev-deps system-deps
 	$(PY) bench/loadtest.py
 
+## Fault drills (issue 25): kill training processes, web processes and Redis under a class of learners.
+.PHONY: faults
+faults: dev-deps system-deps
+	$(PY) -m pytest -m drill tests/faults
+
 ## Regenerate docs/config.md from RunConfig.
 docs: deps
 	$(PY) scripts/config_doc.py

@@ -10,14 +10,22 @@ import sys
 import threading
 import time
 
+from app.settings import current
+
+_kp = current()  # every KP_* variable, read once (app/settings.py)
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-worker_class = "gthread"  # a stream holds a thread; sync workers would kill it at `timeout`
+# gthread (a stream holds a thread; sync workers would kill it at `timeout`) with deadlines for slow clients:
+# an idle or trickling connection never pins a thread (app/web/slow_clients.py, docs/security.md).
+worker_class = "app.web.slow_clients.GuardedThreadWorker"
 workers = 1  # the training pool lives in this process; scale threads (and KP_WORKERS), not web processes
-threads = int(os.environ.get("KP_THREADS", "64"))
+# KP_STREAM_RESERVE of them (16) are never given to an event stream, so the page, /healthz and controls are
+# always served (app/web/stream_caps.py reads the same variables).
+threads = _kp.threads
 timeout = 120  # gthread's worker heartbeat, not a request limit: streams last as long as their run
 graceful_timeout = 15  # runs are stopped at once on SIGTERM; this is for in-flight plain requests
 keepalive = 5
-accesslog = os.environ.get("KP_ACCESS_LOG", "-") or None  # empty: no access log
+accesslog = _kp.access_log or None  # empty: no access log
 # gunicorn's control socket has one default path per user: servers started side by side (tests,
 # benchmarks) would take it from each other. Nothing here uses gunicornc.
 control_socket_disable = True

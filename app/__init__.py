@@ -1,29 +1,36 @@
-"""Keras Playground: the Flask app factory. No TensorFlow is imported in the web process."""
+"""Keras Playground: the Flask app factory (wiring only). No TensorFlow is imported in the web process.
+
+Flask itself is imported inside create_app: a training process imports app.engine / app.runner through this
+package and must not load the web stack (tests/test_layout.py).
+"""
 
 from __future__ import annotations
 
 import atexit
-import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from app import settings as kp_settings
 
-from app.settings import ServerSettings
-from app.web import errors, i18n
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides settings (tests pass small pools, a temp database...)."""
+    from flask import Flask
+
+    from app.web import errors, i18n
+
     app = Flask(__name__, static_folder="../static", template_folder="../templates")
-    server = ServerSettings.from_env()
-    app.config.update(
-        MAX_CONTENT_LENGTH=server.max_body_kib * 1024,
-        KP_DATABASE_URL=server.database_url,
-        JSON_SORT_KEYS=False,
-    )
+    env = kp_settings.load()
+    app.config.update(MAX_CONTENT_LENGTH=env.max_body_kib * 1024, KP_DATABASE_URL=env.database_url,
+                      JSON_SORT_KEYS=False)
     if config:
         app.config.update(config)
+    settings = kp_settings.load(app.config)  # KP_* environment variables, overridden by KP_* keys of `config`
+    kp_settings.install(settings)
+    app.extensions["kp_settings"] = settings
     app.json.sort_keys = False
     errors.register(app)
     i18n.register(app)
@@ -61,9 +68,8 @@ def _lazy_runner(app: Flask):
                 else:
                     from app.runner.base import RunnerSettings
 
-                    # KP_* environment variables, overridden by KP_* keys of the app's config (tests).
-                    settings = RunnerSettings.from_mapping({**os.environ, **app.config})
-                    if (app.config.get("KP_RUNNER") or os.environ.get("KP_RUNNER")) == "celery":
+                    settings = RunnerSettings.from_settings(app.extensions["kp_settings"])
+                    if app.extensions["kp_settings"].runner == "celery":
                         from app.runner.celery_runner import CeleryRunner  # scale-out: docs/scale-out.md
 
                         holder["runner"] = CeleryRunner(settings)
@@ -88,3 +94,6 @@ def shutdown(app: Flask) -> None:
         runner.shutdown()
     if app.extensions.get("kp_lab") is not None:
         app.extensions["kp_lab"].shutdown()
+    from app.runner import tasks  # imports no TensorFlow
+
+    tasks.shutdown_shared()  # lab folds and .keras exports: the next use starts a fresh pool

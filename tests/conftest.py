@@ -16,6 +16,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the KP_* settings anew (they are read once per process: app/settings.py)."""
+    from app import settings
+
+    settings.reset()
+    yield
+    settings.reset()
+
+
 @pytest.fixture
 def app(tmp_path):
     from app import create_app, shutdown
@@ -29,6 +39,15 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _stop_task_pool():
+    """A test that built a .keras file or ran a lab fold leaves no task process behind (app/runner/tasks.py)."""
+    yield
+    from app.runner import tasks
+
+    tasks.shutdown_shared()
 
 
 def free_port() -> int:
@@ -96,7 +115,8 @@ def live(tmp_path_factory):
     """A real server with a small pool: 2 workers × 3 runs, a queue of 2 (so 'full' is reachable)."""
     server = LiveServer(tmp_path_factory.mktemp("live"), KP_WORKERS="2", KP_RUNS_PER_WORKER="3",
                         KP_QUEUE_SIZE="2", KP_WORKER_MAX_RUNS="1000",
-                        KP_RUNS_PER_CLIENT="0", KP_RATE_LIMIT="100000 per minute")  # tests share one address
+                        KP_RUNS_PER_CLIENT="0", KP_RATE_LIMIT="100000 per minute",  # tests share one address
+                        KP_STREAMS_PER_CLIENT="0")
     try:
         server.wait_ready()
         yield server

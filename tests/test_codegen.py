@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from app.config.lessons import LESSONS, lesson_configs
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.share.codegen import python_script
 
 ALL_OPTIONS = {
@@ -31,6 +31,15 @@ def test_script_carries_the_exact_settings():
     assert "regularizers.L2(0.005)" in script  # classic mode: TF Playground's w²/2 penalty
     assert "def square(y_true, y_pred)" in script and "y = 2 * y - 1" in script
     assert script.count("layers.Dense(") == 3
+
+
+def test_script_carries_the_engines_random_rules():
+    script = python_script(parse_config({"dataset": "spiral", "hidden_layers": [8, 3], "dropout": 0.1, "seed": 5}))
+    for rule in ("def kernel_seed(", "def dropout_seed(", "def batch_order("):
+        assert rule in script
+    assert "GlorotUniform(seed=kernel_seed(SEED, 0))" in script and "kernel_seed(SEED, 2)" in script
+    assert "seed=dropout_seed(SEED, 1)" in script and "SEED + " not in script
+    assert "shuffle=False" in script and "jit_compile=True" in script
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 import pytest
 
-from app.config.run_config import ConfigError, RunConfig, field_docs, parse_config
+from app.config.parse import ConfigError, field_docs, parse_config
+from app.config.run_config import RunConfig
 
 
 def test_defaults_are_tf_playground_defaults():

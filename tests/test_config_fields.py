@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from app.config.fields import describe_fields
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 from app.data.datasets import DOMAIN
 from app.runner.base import LIVE_FIELDS
 from tests.conftest import ROOT

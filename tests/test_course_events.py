@@ -8,7 +8,7 @@ import multiprocessing
 
 import pytest
 
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.runner.embedded import EmbeddedRunner
 from tests.conftest import wait_until
 from tests.test_runner import Reader, settings

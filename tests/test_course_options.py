@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from app.config.options import LRScheduleConfig
-from app.config.run_config import RunConfig, parse_config
+from app.config.parse import parse_config
+from app.config.run_config import RunConfig
 from app.engine.callbacks import schedule_fn
 from app.engine.model import build_model, dense_layers, make_optimizer, neuron_layers
 from app.engine.trainer import ModelCache, Trainer
@@ -77,7 +78,7 @@ def test_optimizers_with_their_parameters(settings, cls, attrs):
     ],
 )
 def test_incompatible_combinations_get_clear_messages(body, field):
-    from app.config.run_config import ConfigError
+    from app.config.parse import ConfigError
 
     with pytest.raises(ConfigError) as info:
         parse_config(body)

@@ -8,14 +8,18 @@ import time
 import numpy as np
 import pytest
 
-from app.config.run_config import ConfigError, parse_config
+from app import settings
+from app.config.parse import ConfigError, parse_config
 from app.data import datasets, drawn, upload_store
 
 
 @pytest.fixture(autouse=True)
 def upload_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("KP_UPLOAD_DIR", str(tmp_path / "uploads"))
-    return tmp_path / "uploads"
+    settings.reset()  # the settings are read once: read them again with this directory
+    yield tmp_path / "uploads"
+    monkeypatch.undo()
+    settings.reset()
 
 
 def quadrants(per: int = 10) -> list[dict]:
@@ -135,18 +139,18 @@ def test_split_and_noise_apply_as_for_built_in_sets(client):
     assert len(served["train"]["x1"]) == 20 and served["n_classes"] == 2
 
 
-def test_a_drawn_set_over_the_owners_quota_is_refused_as_an_upload_would_be(client, monkeypatch):
-    class QuotaExceeded(Exception):
-        retry_after = 120
-
-    def full(*args, **kwargs):
-        raise QuotaExceeded()
-
-    monkeypatch.setattr(upload_store, "QuotaExceeded", QuotaExceeded, raising=False)  # the store's own, if any
-    monkeypatch.setattr(upload_store, "save", full)
+def test_drawn_sets_count_towards_the_owners_upload_quota(client, monkeypatch):
+    monkeypatch.setenv("KP_UPLOADS_PER_OWNER", "2")
+    settings.reset()
+    assert client.post("/api/drawn", json={"points": GOOD}).status_code == 201
+    assert client.post("/api/drawn", json={"points": GOOD}).status_code == 201
     response = client.post("/api/drawn", json={"points": GOOD})
-    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 120
-    assert "delete one" in response.get_json()["errors"][0]["message"]
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 86_400
+    error = response.get_json()["errors"][0]
+    assert error["field"] == "points" and "2 uploads" in error["message"] and "delete one" in error["message"]
+    first = client.get("/api/uploads").get_json()["uploads"][0]["id"]
+    assert client.delete(f"/api/drawn/{first}").status_code == 204
+    assert client.post("/api/drawn", json={"points": GOOD}).status_code == 201  # deleting one frees its place
 
 
 def test_three_drawn_classes_train_with_softmax(client):

@@ -142,7 +142,7 @@ def test_lessons_come_in_both_languages_from_the_catalogue(client):
 
 
 def test_exported_script_comments_follow_the_request_language(app):
-    from app.config.run_config import parse_config
+    from app.config.parse import parse_config
     from app.share.codegen import python_script
 
     config = parse_config({})

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from app import settings
 from app.lab.folds import load, run_fold, splits
 from app.lab.plan import PRESETS, LabJob
 from tests.conftest import wait_until
@@ -80,9 +81,17 @@ def test_keras_estimator_learns_and_respects_max_norm():
     assert model.predict_proba(x[:3]).shape == (3, 3)
 
 
+def learner(app):
+    """Another learner's browser, with its own client cookie (KP_LAB_JOBS_PER_CLIENT counts per client)."""
+    client = app.test_client()
+    client.get("/api/lab/presets")  # the page's first request hands out the cookie
+    return client
+
+
 @pytest.fixture
 def uploads(tmp_path, monkeypatch):
     monkeypatch.setenv("KP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    settings.reset()  # the settings are read once: read them again with this directory
 
 
 @pytest.mark.parametrize(
@@ -115,7 +124,7 @@ def test_more_folds_than_rows_of_a_class_is_refused(client, uploads):
     assert error["field"] == "folds" and "smallest class has 3 rows" in error["message"]
 
 
-def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
+def test_small_lab_runs_complete_with_per_fold_results(app, client, uploads):
     tiny = {"hidden_layers": [8], "epochs": 5, "batch_size": 32}
     body = {"folds": 3, "configs": [{"name": "plain", **tiny}, {"name": "dropped", "input_dropout": 0.2, **tiny}]}
     created = client.post("/api/lab/jobs", json=body)
@@ -128,7 +137,7 @@ def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
                    for c in range(3) for _ in range(20))
     upload = client.post("/api/uploads", data={"file": (io.BytesIO(("a,b,c,label\n" + rows).encode()), "k.csv")},
                          content_type="multipart/form-data").get_json()
-    other = client.post("/api/lab/jobs", json={"dataset": f"upload:{upload['id']}", "folds": 2,
+    other = learner(app).post("/api/lab/jobs", json={"dataset": f"upload:{upload['id']}", "folds": 2,
                                                "configs": [{"name": "k3", "hidden_layers": [8], "epochs": 40,
                                                            "learning_rate": 0.1, "momentum": 0.9}]})
     assert other.status_code == 201
@@ -151,16 +160,41 @@ def test_small_lab_runs_complete_with_per_fold_results(client, uploads):
     assert client.get("/api/lab/jobs/nope").status_code == 404
 
 
-def test_a_cancelled_job_stops_and_keeps_its_finished_folds(client, uploads):
+def test_a_cancelled_job_stops_and_keeps_its_finished_folds(app, client, uploads):
     created = client.post("/api/lab/jobs", json={"folds": 10, "configs": [{"name": "long", "epochs": 1000}]})
     assert created.status_code == 201
     job_id = created.get_json()["id"]
     cancelled = client.post(f"/api/lab/jobs/{job_id}/cancel").get_json()
     assert cancelled["state"] == "cancelled" and cancelled["progress"]["done"] < 10
-    # A cancelled job no longer counts against KP_LAB_MAX_JOBS (2): two more are admitted.
+    # A cancelled job no longer counts against KP_LAB_MAX_JOBS (2): two more are admitted (one per learner:
+    # KP_LAB_JOBS_PER_CLIENT is 1, so the second comes from another learner, as the third).
     small = {"folds": 2, "configs": [{"name": "x", "epochs": 200}]}  # seconds of work: still running below
-    for _ in range(2):
-        assert client.post("/api/lab/jobs", json=small).status_code == 201
-    busy = client.post("/api/lab/jobs", json=small)
+    assert learner(app).post("/api/lab/jobs", json=small).status_code == 201
+    assert learner(app).post("/api/lab/jobs", json=small).status_code == 201
+    busy = learner(app).post("/api/lab/jobs", json=small)
     assert busy.status_code == 429 and busy.headers["Retry-After"] and busy.get_json()["errors"][0]["field"] == "jobs"
     assert client.post("/api/lab/jobs/nope/cancel").status_code == 404
+
+
+def test_a_fold_past_its_time_limit_ends_the_job_with_the_reason(tmp_path, uploads):
+    from app import create_app, shutdown
+    from app.lab.jobs import LabRunner
+
+    app = create_app({"TESTING": True, "KP_DATABASE_URL": f"sqlite:///{tmp_path}/lab.db",
+                      "KP_LAB_RUNNER": LabRunner(fold_seconds=0.01)})  # no fold trains this fast
+    client = app.test_client()
+    try:
+        created = client.post("/api/lab/jobs", json={"folds": 2, "configs": [{"name": "x", "epochs": 5}]})
+        assert created.status_code == 201
+        url = f"/api/lab/jobs/{created.get_json()['id']}"
+
+        def failed():
+            status = client.get(url).get_json()
+            assert status["state"] in ("queued", "running", "error"), status
+            return status if status["state"] == "error" else None
+
+        status = wait_until(failed, 300, 0.5, "the job to fail")
+        assert "fold 1 of configuration 1" in status["error"] and "limit of 0.01 s" in status["error"]
+        assert status["progress"]["done"] == 0
+    finally:
+        shutdown(app)

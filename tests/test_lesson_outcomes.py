@@ -40,7 +40,7 @@ def test_batch_norm_lesson_trains_the_deep_sigmoid_net(cache):
 
 def test_fast_lr_decay_helps_a_too_high_rate(cache):
     none, _, exponential, _ = lesson_configs(lesson_by_id("lr-decay"))
-    seeds = (1, 2)
+    seeds = (1, 2, 3, 4)  # one seed can go either way (seed 1 is worse with decay); the mean is the lesson
     without = sum(run(none.model_copy(update={"seed": s}), cache).last["test_loss"] for s in seeds)
     decayed = sum(run(exponential.model_copy(update={"seed": s}), cache).last["test_loss"] for s in seeds)
     assert decayed < 0.75 * without

@@ -5,7 +5,7 @@ import base64
 import numpy as np
 import pytest
 
-from app.config.run_config import ConfigError, parse_config
+from app.config.parse import ConfigError, parse_config
 from app.data import datasets
 from app.engine.model import build_model, dense_layers
 from app.engine.trainer import ModelCache, Trainer

@@ -14,9 +14,8 @@ import pytest
 from app.config.run_config import RunConfig
 from app.engine.divergence import EXPLODE_EPOCHS, ExplosionWatch, baseline_loss
 from app.engine.trainer import ModelCache, Trainer
-from app.engine.weight_edit import check_edit, layer_sizes
+from app.engine.weight_edit import EditRefused, check_edit, layer_sizes
 from app.runner.active_run import ActiveRun
-from app.web.errors import ApiError
 
 
 @pytest.fixture(scope="module")
@@ -199,18 +198,17 @@ def test_divergence_error_says_what_happened_and_what_to_try(cache):
 def test_edit_indices_outside_the_network_are_refused(app, args, field):
     config = RunConfig(hidden_layers=[4, 2])  # columns: 2 inputs, 4, 2, 1 output
     assert layer_sizes(config) == [2, 4, 2, 1]
-    with app.test_request_context():
-        with pytest.raises(ApiError) as caught:
-            check_edit(args, config)
-        check_edit({"kind": "weight", "layer": 2, "source": 1, "target": 0, "value": 1}, config)
-    assert caught.value.status == 400 and caught.value.errors[0]["field"] == field
+    with pytest.raises(EditRefused) as caught:  # a domain error: the web layer maps it to a 400 (app/web/errors.py)
+        check_edit(args, config)
+    check_edit({"kind": "weight", "layer": 2, "source": 1, "target": 0, "value": 1}, config)
+    assert caught.value.field == field
 
 
 def test_set_accepts_live_settings_and_refuses_others(app, client):
-    from app.web.runs import _control_args
+    from app.config.live import live_change
 
     with app.test_request_context():
-        args = _control_args("set", {"regularization_rate": 0.01, "momentum": 0.9, "target_loss": None})
+        args = live_change(RunConfig(), {"regularization_rate": 0.01, "momentum": 0.9, "target_loss": None})
     assert args == {"regularization_rate": 0.01, "momentum": 0.9, "target_loss": None}
     response = client.post("/api/runs/nope/set", json={"activation": "relu"})
     assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "activation"

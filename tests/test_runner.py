@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.runner.base import RunFull, RunnerSettings
 from app.runner.embedded import EmbeddedRunner
 from tests.conftest import wait_until

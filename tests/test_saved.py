@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from app import create_app, shutdown
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.engine.model import build_model
 from app.runner.base import UnknownRun
 from app.share.spec import decode_weights, encode_weights, spec_document, weight_shapes, weights_npz
@@ -142,7 +142,7 @@ def test_the_boundary_is_kept_for_opening_but_not_sent_in_the_list(client):
         ({"name": " ", "run_id": "done"}, 400, "name"),
         ({"name": "x" * 201, "run_id": "done"}, 400, "name"),
         ({"name": "n"}, 400, "run_id"),
-        ({"name": "n", "run_id": "nope"}, 404, "run_id"),
+        ({"name": "n", "run_id": "nope"}, 404, "run"),
         ({"name": "n", "run_id": "busy"}, 409, "run_id"),
         ({"name": "n", "run_id": "done", "history": {"loss": [1]}}, 400, "history"),
         ({"name": "n", "run_id": "done", "history": {"epoch": ["1"]}}, 400, "history.epoch"),

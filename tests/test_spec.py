@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.engine.model import build_model
 from app.engine.trainer import ModelCache, Trainer
 from app.share.keras_file import build_keras_file

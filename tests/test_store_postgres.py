@@ -148,7 +148,7 @@ class FinishedRun:
 
 def test_save_rename_delete_through_the_api_on_either_database(database_url):
     client = create_app({"TESTING": True, "KP_DATABASE_URL": database_url, "KP_RUNNER": FinishedRun()}).test_client()
-    body = {"name": "網" * 200, "run_id": "r1", "forked_from": "f" * 300, "history": HISTORY}
+    body = {"name": "網" * 200, "run_id": "r1", "forked_from": "f" * 16, "history": HISTORY}  # no such run
     saved = client.post("/api/saved", json=body)
     assert saved.status_code == 201, saved.get_json()
     record = saved.get_json()

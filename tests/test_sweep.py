@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.config.run_config import ConfigError
+from app.config.parse import ConfigError
 from app.sweeps.plan import MAX_RUNS, SweepSpec, expand, points, table
 
 

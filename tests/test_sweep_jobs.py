@@ -9,8 +9,9 @@ import time
 import pytest
 
 from app.runner.base import Event, RunFull, RunnerSettings
-from app.sweeps.jobs import MAX_CURVE_POINTS, Curve, SweepManager, SweepSettings
+from app.sweeps.jobs import SweepManager, SweepSettings
 from app.sweeps.plan import SweepSpec, expand
+from app.sweeps.state import MAX_CURVE_POINTS, Curve
 from tests.conftest import wait_until
 
 
@@ -174,7 +175,7 @@ def wait_quietly(predicate, seconds: float) -> bool:
 
 
 def test_every_follower_sees_done_as_the_last_event():
-    from app.sweeps.jobs import Sweep
+    from app.sweeps.state import Sweep
 
     for _ in range(20):
         sweep = Sweep("s", "c", "grid", ["learning_rate"], [], {})

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from app.config.run_config import ConfigError, parse_config
+from app import settings
+from app.config.parse import ConfigError, parse_config
 from app.data import csv_table as csvdata
 from app.data import datasets, upload_store
 
@@ -16,6 +17,7 @@ from app.data import datasets, upload_store
 @pytest.fixture(autouse=True)
 def upload_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("KP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    settings.reset()  # the settings are read once: read them again with this directory
     return tmp_path / "uploads"
 
 
@@ -81,6 +83,7 @@ def test_not_utf8_and_no_file(client):
 
 def test_size_limit(client, monkeypatch):
     monkeypatch.setenv("KP_UPLOAD_MAX_KIB", "1")
+    settings.reset()
     response = post(client, "a,b,label\n" + "1,2,x\n" * 400)
     assert response.status_code == 413
     assert response.get_json()["errors"][0] == {"field": "file", "message": "the file is larger than 1 KiB"}

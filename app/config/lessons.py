@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.config.run_config import RunConfig, parse_config
+from app.config.parse import parse_config
+from app.config.run_config import RunConfig
 from app.data.features import FEATURE_NAMES
 from app.web.i18n import translations
 

@@ -1,16 +1,18 @@
-"""Validation messages in the request's language: pydantic's error types, translated with their parameters.
+"""Validation messages in the reader's language: pydantic's error types, translated with their parameters.
 
 Pydantic writes its messages in English only; each error also carries a `type` and a `ctx` of parameters,
 so each common type has a message id here (pydantic's own English wording) filled from `ctx`. Numbers are
-formatted for the locale. Outside a request everything stays English.
+formatted for the locale. Rendered by the translator the web layer installs (app/config/text.py); English
+without one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import format_decimal
-from flask_babel import get_locale, lazy_gettext
+from app.config.text import language, lazy_gettext, number
+
+__all__ = ["PYDANTIC", "language", "number", "pydantic_message"]
 
 # pydantic error type -> message id (English, %(name)s parameters from the error's ctx).
 PYDANTIC = {
@@ -37,19 +39,6 @@ PYDANTIC = {
     "literal_error": lazy_gettext("must be one of %(expected)s"),
     "extra_forbidden": lazy_gettext("unknown field '%(field)s'"),
 }
-
-
-def language() -> str:
-    """The request's locale as a string ('en' outside a request)."""
-    locale = get_locale()
-    return str(locale) if locale is not None else "en"
-
-
-def number(value: Any) -> str:
-    """A number for a message, in the request's locale (other values as they are)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    return format_decimal(value, locale=language(), decimal_quantization=False)
 
 
 def pydantic_message(kind: str, ctx: dict[str, Any], field: str, default: str) -> str | None:

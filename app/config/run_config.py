@@ -1,19 +1,23 @@
-"""RunConfig: every setting of one training run, validated once at the edge.
-
-Defaults follow TensorFlow Playground (state.ts) so a learner who knows it feels
-at home; bounds are wider where its users asked for more (issue #63 there).
-Past this module no code reads a request.
-"""
+"""RunConfig: every setting of one run, validated once at the edge; defaults follow TF Playground (state.ts)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from flask_babel import gettext, lazy_gettext
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.config.bounds import (
+    DEFAULT_PACE,
+    LEARNING_RATES,
+    MAX_DATASET_NAME,
+    MAX_EPOCHS,
+    MAX_LAYERS,
+    MAX_NEURONS,
+    REGULARIZATION_RATES,
+    TFP_ACTIVATIONS,
+)
+from app.config.dataset_ref import find_dataset
 from app.config.fields import N_
-from app.config.messages import language, pydantic_message
 from app.config.options import (
     ACTIVATIONS,
     INITIALIZERS,
@@ -25,20 +29,10 @@ from app.config.options import (
     ReduceLRConfig,
     resolve_loss,
 )
-from app.data.datasets import DATASETS, DatasetInfo, UploadUnusable, lookup
+from app.config.text import gettext, lazy_gettext
+from app.data.datasets import DATASETS, lookup
 from app.data.features import FEATURE_NAMES
 
-# TF Playground's offered values (index.html); any value in the bounds is accepted.
-LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
-REGULARIZATION_RATES = (0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)
-TFP_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")  # the simple panel; app.config.options has them all
-
-MAX_LAYERS = 8  # TF Playground: 6
-MAX_NEURONS = 64  # TF Playground: 8
-MAX_EPOCHS = 50_000
-DEFAULT_PACE = 60.0  # epochs/s: TF Playground's one epoch per animation frame
-
-# The problem types in messages (the API's values stay English).
 PROBLEM_NAMES = {"classification": lazy_gettext("classification"), "regression": lazy_gettext("regression")}
 
 FeatureName = Literal[FEATURE_NAMES]  # type: ignore[valid-type]
@@ -53,7 +47,8 @@ class RunConfig(BaseModel):
         "classification", title=N_("Problem type"), description=N_("Classification (two classes) or regression.")
     )
     dataset: str = Field(
-        "circle", title=N_("Dataset"), description=N_("Dataset name; must match the problem type.")
+        "circle", max_length=MAX_DATASET_NAME, title=N_("Dataset"),
+        description=N_("Dataset name; must match the problem type."),
     )
     n_samples: int = Field(
         500, ge=20, le=5000, title=N_("Number of points"), description=N_("Number of points generated."),
@@ -71,7 +66,7 @@ class RunConfig(BaseModel):
         0, ge=0, le=2**31 - 1, title=N_("Seed"), description=N_("Seed for data and initial weights.")
     )
     features: list[FeatureName] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["x1", "x2"], min_length=1, title=N_("Features"),
+        default_factory=lambda: ["x1", "x2"], min_length=1, max_length=len(FEATURE_NAMES), title=N_("Features"),
         description=N_("Input features (non-empty)."),
     )
     hidden_layers: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
@@ -198,7 +193,8 @@ class RunConfig(BaseModel):
     @classmethod
     def _units_from_layers(cls, data: Any) -> Any:
         # Advanced mode may give only `layers`; hidden_layers then follows from their units.
-        if isinstance(data, dict) and isinstance(data.get("layers"), list) and "hidden_layers" not in data:
+        layers = data.get("layers") if isinstance(data, dict) else None
+        if isinstance(layers, list) and len(layers) <= MAX_LAYERS and "hidden_layers" not in data:
             data = {**data, "hidden_layers": [
                 item.get("units", LayerConfig.model_fields["units"].default) if isinstance(item, dict) else item
                 for item in data["layers"]
@@ -301,58 +297,3 @@ class RunConfig(BaseModel):
     def resolved_loss(self) -> str:
         """The loss actually used ('auto' resolved)."""
         return resolve_loss(self.loss, self.problem, self.mode == "classic", self.classes)
-
-
-class ConfigError(ValueError):
-    """A request's settings are invalid; ``errors`` is a list of {field, message}."""
-
-    def __init__(self, errors: list[dict[str, str]]):
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        self.errors = errors
-
-
-def _describe(err: dict[str, Any]) -> dict[str, str]:
-    """Turn one pydantic error into {field, message} with the allowed range spelled out."""
-    loc = [str(p) for p in err["loc"]]
-    field = ".".join(loc) if loc else "body"
-    msg = err["msg"]
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    translated = pydantic_message(kind, ctx, field, msg)
-    if kind == "extra_forbidden":
-        msg = translated or msg
-    elif kind == "value_error" and msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-        if ": " in msg and not loc:
-            field, msg = msg.split(": ", 1)
-    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bound = RunConfig.model_fields.get(loc[0]) if loc else None
-        english = language() == "en"  # the field's help text is English documentation
-        hint = f" ({bound.description})" if english and bound is not None and bound.description else ""
-        msg = f"{translated or msg}{hint}"
-    else:
-        msg = translated or msg
-    return {"field": field, "message": msg}
-
-
-def find_dataset(name: str) -> DatasetInfo | None:
-    """app.data.datasets.lookup, with an unusable upload's message in the reader's language."""
-    try:
-        return lookup(name)
-    except UploadUnusable as exc:
-        raise ValueError("dataset: " + gettext(exc.msgid, **exc.params)) from None
-
-
-def parse_config(data: Any) -> RunConfig:
-    """Validate a JSON-like mapping into a RunConfig or raise ConfigError."""
-    if not isinstance(data, dict):
-        raise ConfigError([{"field": "body", "message": gettext("expected a JSON object of settings")}])
-    try:
-        return RunConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
-
-
-def field_docs() -> dict[str, str]:
-    """Name -> help text of every RunConfig field (used by docs and the docs test)."""
-    return {name: f.description or "" for name, f in RunConfig.model_fields.items()}

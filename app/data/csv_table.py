@@ -14,11 +14,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from flask_babel import gettext as _
+
+from app.config.text import gettext as _
 
 MAX_ROWS = 10_000
 MAX_FEATURES = 100
 MAX_CLASSES = 10
+MAX_CELL = 200  # characters in one cell (a column name, a number, a label); csv's own limit is 131,072
 MAX_ERRORS = 20  # messages reported at most: enough to fix a file, small enough to read
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 LABEL_NAMES = ("label", "class", "target", "y")
@@ -69,13 +71,31 @@ def _decode(raw: bytes) -> str:
 
 
 def _rows(text: str) -> list[list[str]]:
-    first = text.split("\n", 1)[0]
+    """The non-blank rows, each checked as it is read: cells per row and characters per cell (linear time)."""
+    end = text.find("\n")
+    first = text[: end if end >= 0 else len(text)]
     delimiter = max(",;\t", key=first.count)  # comma, or a spreadsheet's semicolon or tab
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
     try:
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    except csv.Error:  # e.g. a lone carriage return inside a cell
-        raise CsvError([_error(_("the file is not a readable CSV; save it again as CSV UTF-8"))]) from None
-    return [row for row in rows if any(row)]  # blank lines are not rows
+        for row in reader:
+            if len(row) > MAX_FEATURES + 1:
+                if not rows:
+                    raise CsvError([_error(_("the file has %(n)d feature columns; at most %(max)d",
+                                             n=len(row) - 1, max=MAX_FEATURES), row=1)])
+                raise CsvError([_error(_("line %(row)d has %(n)d cells; at most %(max)d", row=reader.line_num,
+                                         n=len(row), max=MAX_FEATURES + 1), row=reader.line_num)])
+            long = next((cell for cell in row if len(cell) > MAX_CELL), None)
+            if long is not None:
+                raise CsvError([_error(_("line %(row)d has a cell of %(n)d characters; at most %(max)d",
+                                         row=reader.line_num, n=len(long), max=MAX_CELL), row=reader.line_num)])
+            cells = [cell.strip() for cell in row]
+            if any(cells):  # blank lines are not rows
+                rows.append(cells)
+    except csv.Error:  # a cell past csv's own field limit, a lone carriage return inside a cell...
+        raise CsvError([_error(_("the file is not a readable CSV; save it again as CSV UTF-8"),
+                               row=reader.line_num)]) from None
+    return rows
 
 
 def _header(first: list[str]) -> bool:
@@ -116,12 +136,10 @@ def parse(raw: bytes, label: str | None = None) -> Table:
     first_row = 2 if has_header else 1
     if width < 2:
         raise CsvError([_error(_("the file needs at least two columns: features and a label"), row=1)])
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
+    seen: set[str] = set()  # linear, after _rows has bounded the width
+    dup = next((n for n in names if n in seen or seen.add(n)), None)  # type: ignore[func-returns-value]
+    if dup is not None:
         raise CsvError([_error(_("the column name '%(name)s' appears twice", name=dup), row=1, column=dup)])
-    if width - 1 > MAX_FEATURES:
-        raise CsvError([_error(_("the file has %(n)d feature columns; at most %(max)d", n=width - 1,
-                                 max=MAX_FEATURES), row=1)])
     if len(body) > MAX_ROWS:
         raise CsvError([_error(_("the file has %(n)d data rows; at most %(max)d", n=len(body), max=MAX_ROWS))])
     if len(body) < 4:

@@ -14,8 +14,11 @@ from typing import Any
 
 import keras
 
-# Live settings besides the learning rate (which is already a Keras optimizer variable).
-LIVE_SETTINGS = ("regularization_rate", "momentum", "beta_1", "beta_2", "rho")
+from app.config.live import LIVE_FIELDS
+
+# The live settings (app/config/live.py) the compiled graph reads from variables of ours; the learning rate is
+# already a Keras optimizer variable, and pace and the stop conditions never reach the graph.
+LIVE_SETTINGS = tuple(f for f in LIVE_FIELDS if f not in ("learning_rate", "pace", "epochs", "target_loss"))
 _OPTIMIZER_ATTRS = {"momentum": "momentum", "beta_1": "beta_1", "beta_2": "beta_2", "rho": "rho"}
 
 
@@ -34,6 +37,30 @@ class _AlwaysOn(keras.Variable):
         return True
 
     __hash__ = keras.Variable.__hash__
+
+
+class _DecayRate(keras.Variable):
+    """β₁, β₂ or ρ, whose ``1 - rate`` is exact, as Keras computes it from a Python float.
+
+    Keras' Adam and RMSprop compute ``1 - self.beta_2``; from a float32 variable that is
+    1 - float32(0.999) = 0.00099998713 (1.3e-5 off), so the run would not be the exported
+    script's plain Keras optimizer. The complement is kept in a variable of its own, set
+    from the double value whenever the rate changes.
+    """
+
+    def __init__(self, value: float, **kwargs: Any) -> None:
+        super().__init__(value, **kwargs)
+        self.complement = keras.Variable(1.0 - float(value), dtype="float32", trainable=False,
+                                         name=f"{kwargs.get('name', 'rate')}_complement")
+
+    def assign(self, value: Any) -> Any:
+        self.complement.assign(1.0 - float(value))
+        return super().assign(value)
+
+    def __rsub__(self, other: Any) -> Any:
+        if isinstance(other, (int, float)) and other == 1:
+            return self.complement.value
+        return super().__rsub__(other)
 
 
 def _scalar(value: float, name: str, cls: type = keras.Variable) -> keras.Variable:
@@ -67,7 +94,7 @@ class LiveParams:
                 layer.kernel.regularizer = live._regularizer(kind)
         for setting, attr in _OPTIMIZER_ATTRS.items():
             if hasattr(optimizer, attr) and not isinstance(getattr(optimizer, attr), bool):
-                var_cls = _AlwaysOn if setting == "momentum" else keras.Variable
+                var_cls = _AlwaysOn if setting == "momentum" else _DecayRate
                 live.optimizer[setting] = _scalar(getattr(config, setting), f"live_{setting}", var_cls)
                 setattr(optimizer, attr, live.optimizer[setting])
         live.assign({k: getattr(config, k) for k in LIVE_SETTINGS})

@@ -10,6 +10,7 @@ import keras
 
 from app.config.options import LOSS_TABLE, LayerConfig
 from app.config.run_config import RunConfig
+from app.engine.seeds import dropout_seed, kernel_seed
 
 CLASSIC_BIAS = 0.1  # TF Playground's initial bias (nn.ts)
 
@@ -108,22 +109,24 @@ def reset_weights(model: keras.Model, config: RunConfig) -> None:
 
     Each kernel gets its own initializer seed, so re-using a cached model for a new run
     gives exactly the weights a freshly built one gets. Batch-norm statistics and dropout
-    seeds are reset too.
+    seeds are reset too. The seeds are app.engine.seeds' rules, which the exported script copies.
     """
     classic = config.mode == "classic"
     specs = config.layer_specs()
     for i, layer in enumerate(dense_layers(model)):
         name = "uniform" if classic else (specs[i].initializer if i < len(specs) else config.initializer)
-        layer.kernel.assign(make_initializer(name, seed=config.seed * 1009 + i)(layer.kernel.shape))
+        layer.kernel.assign(make_initializer(name, seed=kernel_seed(config.seed, i))(layer.kernel.shape))
         layer.bias.assign(keras.ops.full(layer.bias.shape, CLASSIC_BIAS if classic else 0.0))
-    for i, layer in enumerate(model.layers):
+    dropouts = 0
+    for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             for var, value in ((layer.gamma, 1.0), (layer.beta, 0.0), (layer.moving_mean, 0.0),
                                (layer.moving_variance, 1.0)):
                 var.assign(keras.ops.full(var.shape, value))
-        elif isinstance(layer, keras.layers.Dropout):
+        elif isinstance(layer, keras.layers.Dropout):  # the state Dropout(seed=s) starts from: [s, 0]
             state = layer.seed_generator.state
-            state.assign(keras.ops.convert_to_tensor([config.seed, i], dtype=state.dtype))
+            state.assign(keras.ops.convert_to_tensor([dropout_seed(config.seed, dropouts), 0], dtype=state.dtype))
+            dropouts += 1
 
 
 def make_optimizer(config: RunConfig) -> keras.optimizers.Optimizer:

@@ -1,16 +1,12 @@
-"""The training engine: a compiled (XLA) epoch loop over a Keras model, yielding frames.
+"""The training engine: one run's data, its (cached) compiled model and the epoch loop that yields frames.
 
-One Python call runs a whole epoch (every mini-batch step, then train and test loss
-and accuracy) inside one ``tf.function(jit_compile=True)``: about 200x the speed of
-one ``fit(epochs=1)`` per epoch (docs/performance.md). Compiled functions are cached
-by architecture in a ModelCache so a re-run with the same shape skips tracing.
+The compiled XLA epoch loop and the model cache are in app/engine/compiled.py; what a frame draws is in
+app/engine/drawing.py.
 """
 
 from __future__ import annotations
 
-import base64
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,157 +18,23 @@ from app.config.run_config import RunConfig
 from app.data import datasets, features
 from app.engine import losses
 from app.engine.callbacks import build_callbacks, keras_logs
+from app.engine.compiled import ModelCache, compile_model
 from app.engine.divergence import ExplosionWatch, baseline_loss
-from app.engine.frames import clean, encode_grid, grid_points, round_weights
-from app.engine.live import LIVE_SETTINGS, LiveParams
-from app.engine.model import build_model, dense_layers, make_optimizer, neuron_layers, output_activation, reset_weights
+from app.engine.drawing import NEURON_RESOLUTION, FrameDrawing
+from app.engine.frames import clean, grid_points
+from app.engine.live import LIVE_SETTINGS
+from app.engine.model import dense_layers, output_activation, reset_weights
+from app.engine.seeds import batch_order
 from app.share.spec import encode_weights
 
-NEURON_RESOLUTION = 20
+__all__ = ["METRIC_NAMES", "ModelCache", "Trainer", "WARM_CONFIGS", "warm_up"]
+
 METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
 
 
 def _sig(x: float, digits: int = 6) -> float:
     """Round to significant digits: float32 noise (0.029999999) off, frames smaller."""
     return float(f"{x:.{digits}g}")
-
-
-# Settings that do not change the compiled graph: data, pacing, callbacks, live-changeable rate.
-_NOT_ARCHITECTURE = {
-    "dataset", "n_samples", "noise", "train_ratio", "seed", "features", "learning_rate", "epochs", "pace",
-    "grid_resolution", "early_stopping", "lr_schedule", "reduce_lr", "target_loss",
-}
-
-
-def architecture_key(config: RunConfig) -> str:
-    """What a compiled step depends on; runs that share it share compiled code."""
-    rest = config.model_dump(exclude=_NOT_ARCHITECTURE)
-    return f"{len(config.features)}|{config.layer_specs()}|{sorted(rest.items())}"
-
-
-@dataclass
-class Compiled:
-    """A built model with its optimizer and compiled epoch / probe functions."""
-
-    model: keras.Model
-    optimizer: keras.optimizers.Optimizer
-    train_epoch: Any
-    evaluate: Any
-    probe: Any
-    predict: Any
-    optimizer_initial: list[np.ndarray]
-    live: LiveParams | None = None
-
-
-def _compile(config: RunConfig) -> Compiled:
-    """Build the model and the XLA-compiled epoch and probe functions for one architecture."""
-    model = build_model(config)
-    optimizer = make_optimizer(config)
-    live = LiveParams.attach(model, optimizer, config, dense_layers(model))  # before build: momentum slots
-    optimizer.build(model.trainable_variables)
-    loss_fn = losses.get(config.resolved_loss)
-    model.compile(optimizer=optimizer, loss=loss_fn)  # callbacks reach the optimizer through the model
-    classification = config.problem == "classification"
-    multiclass = config.classes > 2
-    threshold = 0.0 if output_activation(config) == "tanh" else 0.5  # tanh outputs have ±1 targets
-    batch = config.batch_size
-    hidden = [layer.output for layer in neuron_layers(model)]
-    probe_model = keras.Model(model.inputs, [*hidden, model.outputs[0]])
-
-    def step(xb: tf.Tensor, yb: tf.Tensor) -> None:
-        with tf.GradientTape() as tape:
-            pred = model(xb, training=True)
-            loss = tf.reduce_mean(loss_fn(yb, pred))
-            if model.losses:
-                loss = loss + tf.add_n(model.losses)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(grads, model.trainable_variables)
-
-    def evaluate(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        pred = model(x, training=False)
-        loss = tf.reduce_mean(loss_fn(y, pred))
-        if multiclass:
-            hits = tf.equal(tf.argmax(pred, axis=1, output_type=tf.int32), tf.cast(y[:, 0], tf.int32))
-            acc = tf.reduce_mean(tf.cast(hits, tf.float32))
-        elif classification:
-            acc = tf.reduce_mean(tf.cast(tf.equal(pred > threshold, y > threshold), tf.float32))
-        else:
-            acc = tf.constant(float("nan"))
-        return loss, acc
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def train_epoch(x, y, x_test, y_test, seed):
-        n = x.shape[0]
-        order = tf.argsort(tf.random.stateless_uniform([n], seed=seed))
-        xs, ys = tf.gather(x, order), tf.gather(y, order)
-        full = n // batch
-        for i in tf.range(full):
-            start = i * batch
-            step(
-                tf.slice(xs, [start, 0], [batch, xs.shape[1]]),
-                tf.slice(ys, [start, 0], [batch, 1]),
-            )
-        if n % batch:  # the short last batch, as Keras' fit does
-            step(xs[full * batch :], ys[full * batch :])
-        train_loss, train_acc = evaluate(x, y)
-        test_loss, test_acc = evaluate(x_test, y_test)
-        return tf.stack([train_loss, test_loss, train_acc, test_acc])
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def evaluate_all(x, y, x_test, y_test):
-        train_loss, train_acc = evaluate(x, y)
-        test_loss, test_acc = evaluate(x_test, y_test)
-        return tf.stack([train_loss, test_loss, train_acc, test_acc])
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def probe(grid):
-        return probe_model(grid, training=False)
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def predict(x):
-        return model(x, training=False)
-
-    initial = [v.numpy() for v in optimizer.variables]
-    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial, live)
-
-
-class ModelCache:
-    """Compiled models keyed by architecture, reused across runs in one worker process.
-
-    A run takes a free entry (or builds one) and gives it back when it ends; two
-    concurrent runs with the same architecture get two entries.
-    """
-
-    def __init__(self, max_entries: int = 16) -> None:
-        self.max_entries = max_entries
-        self._free: OrderedDict[tuple, list[Compiled]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def acquire(self, config: RunConfig) -> Compiled:
-        """A compiled model for this architecture: cached if one is free, else new."""
-        key = architecture_key(config)
-        entries = self._free.get(key)
-        if entries:
-            self.hits += 1
-            self._free.move_to_end(key)
-            return entries.pop()
-        self.misses += 1
-        return _compile(config)
-
-    def release(self, config: RunConfig, compiled: Compiled) -> None:
-        """Give an entry back; the least recently used ones are dropped past max_entries."""
-        key = architecture_key(config)
-        self._free.setdefault(key, []).append(compiled)
-        self._free.move_to_end(key)
-        while sum(len(v) for v in self._free.values()) > self.max_entries:
-            oldest = next(iter(self._free))
-            self._free[oldest].pop(0)
-            if not self._free[oldest]:
-                del self._free[oldest]
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._free.values())
 
 
 @dataclass
@@ -190,7 +52,7 @@ class _History:
         return out
 
 
-class Trainer:
+class Trainer(FrameDrawing):
     """One run: data, a (cached) compiled model, and the epoch loop that yields frames."""
 
     def __init__(self, config: RunConfig, cache: ModelCache | None = None) -> None:
@@ -204,7 +66,7 @@ class Trainer:
         self._grid_sizes = (res * res, NEURON_RESOLUTION * NEURON_RESOLUTION)
         grid = np.vstack([grid_points(res), grid_points(NEURON_RESOLUTION)])
         self._grid = tf.constant(features.transform(grid, names))
-        self.compiled = cache.acquire(config) if cache is not None else _compile(config)
+        self.compiled = cache.acquire(config) if cache is not None else compile_model(config)
         self._cache_key_config = config  # live changes (set_live) must not move it to another cache key
         model = self.compiled.model
         reset_weights(model, config)
@@ -286,8 +148,8 @@ class Trainer:
     def train_epoch(self) -> dict[str, Any]:
         """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
         self.callbacks.on_epoch_begin(self.epoch)
-        seed = tf.constant([self.config.seed, self.epoch], dtype=tf.int32)
-        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, seed).numpy()
+        order = tf.constant(batch_order(self.config.seed, self.epoch, len(self.split.x_train)), dtype=tf.int32)
+        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, order).numpy()
         metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
             metrics[name] = _sig(value)
@@ -341,62 +203,6 @@ class Trainer:
                     "restored_best_weights": bool(cb.restore_best_weights and cb.best_weights is not None),
                 }
         return None
-
-    def _grids(self) -> tuple[dict[str, Any], list[list[np.ndarray]]]:
-        """The boundary (encoded) and every hidden neuron's output on the coarse grid."""
-        outputs = self.compiled.probe(self._grid)
-        outputs = [o.numpy() for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
-        fine, _ = self._grid_sizes
-        out = outputs[-1][:fine]
-        boundary: dict[str, Any] = {"resolution": self.config.grid_resolution, "extent": list(datasets.DOMAIN)}
-        if self.config.classes > 2:
-            # Per class: the winning class index, and its probability as the value (2p - 1).
-            boundary["classes"] = base64.b64encode(out.argmax(axis=1).astype(np.uint8).tobytes()).decode("ascii")
-            boundary["n_classes"] = self.config.classes
-            boundary["data"] = encode_grid(2.0 * out.max(axis=1) - 1.0)
-        else:
-            sigmoid = self.config.problem == "classification" and not self.tanh_output
-            boundary["data"] = encode_grid(2.0 * out[:, 0] - 1.0 if sigmoid else out[:, 0])
-        neurons = [[h[fine:, k] for k in range(h.shape[1])] for h in outputs[:-1]]
-        return boundary, neurons
-
-    def _predicted_classes(self, x: tf.Tensor) -> np.ndarray:
-        out = self.compiled.predict(x).numpy()
-        if self.config.classes > 2:
-            return out.argmax(axis=1)
-        return (out[:, 0] > (0.0 if self.tanh_output else 0.5)).astype(np.int64)
-
-    def confusion(self) -> dict[str, list[list[int]]] | None:
-        """Confusion matrices (rows: true class, columns: predicted) on train and test, or None."""
-        if self.config.problem != "classification":
-            return None
-        k = max(self.config.classes, 2)
-        out = {}
-        for name, x, y in (("train", self._x, self.split.y_train), ("test", self._xt, self.split.y_test)):
-            matrix = np.zeros((k, k), dtype=np.int64)
-            np.add.at(matrix, (y.astype(np.int64), self._predicted_classes(x)), 1)
-            out[name] = matrix.tolist()
-        return out
-
-    def frame(self) -> dict[str, Any]:
-        """Everything the page draws: metrics, history since the last frame, grids, weights."""
-        boundary, neurons = self._grids()
-        weights = []
-        for layer in dense_layers(self.compiled.model):
-            kernel, bias = round_weights([layer.kernel.numpy(), layer.bias.numpy()])
-            weights.append({"kernel": kernel, "bias": bias})
-        return {
-            **{k: clean(v) if isinstance(v, float) else v for k, v in self.last.items()},
-            "elapsed": round(time.perf_counter() - self.started, 3),
-            "history": self._history.take(),
-            "boundary": boundary,
-            "confusion": self.confusion(),
-            "neurons": {
-                "resolution": NEURON_RESOLUTION,
-                "layers": [[encode_grid(n) for n in layer] for layer in neurons],
-            },
-            "weights": weights,
-        }
 
     def get_weights(self) -> list[np.ndarray]:
         """Every model weight in Keras' order (see app/spec.weight_shapes)."""

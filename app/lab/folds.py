@@ -62,4 +62,7 @@ def run_fold(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray,
         "test_rows": int(len(test)),
         "seconds": round(time.perf_counter() - start, 2),
     }
+    model = fitted.named_steps["model"]
+    if getattr(model, "epochs_run_", None) is not None and model.epochs_run_ < model.epochs:
+        result["epochs"] = model.epochs_run_  # stopped by the fold's wall-time budget (KP_LAB_FOLD_MAX_SECONDS)
     return result, fitted

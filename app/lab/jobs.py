@@ -1,22 +1,19 @@
-"""Lab jobs: the folds of every configuration on a small pool of spawned worker processes.
+"""Lab jobs: the folds of every configuration on the shared task pool (app/runner/tasks.py).
 
 The web process splits the data (scikit-learn, no TensorFlow) and hands each
-(configuration, fold) to a process of its own pool (KP_LAB_WORKERS, default 1), so a
-10-fold comparison never shares a core slice with the live runs' paced epochs and the
-web process never imports TensorFlow. Progress and results are kept in memory and read
-by polling GET /api/lab/jobs/<id>.
+(configuration, fold) to the task pool's warm processes (KP_TASK_WORKERS, default 1), apart
+from the live runs' paced workers and never in the web process. Folds queue behind .keras
+exports (priority), are bounded by the lab's own admission (KP_LAB_MAX_JOBS) and each has a
+wall-time limit. Progress and results are kept in memory and read by polling GET /api/lab/jobs/<id>.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import secrets
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -24,9 +21,13 @@ from flask_babel import gettext as _
 
 from app.lab import worker as lab_worker
 from app.lab.plan import MAX_WORK, LabJob
+from app.runner import tasks
+from app.settings import current
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
+FOLD_SECONDS = 900.0  # one fold's wall-time limit: past it, its process is stopped and the job reports it
+LAB_PRIORITY = 1  # after .keras exports (0): a download never waits behind a queue of folds
 
 
 class LabBusy(Exception):
@@ -53,27 +54,24 @@ def summarize(results: list[dict[str, Any] | None]) -> dict[str, Any]:
 
 
 class LabRunner:
-    """Submits jobs fold by fold to a spawn process pool and keeps their progress."""
+    """Submits jobs fold by fold to the task pool and keeps their progress."""
 
-    def __init__(self, workers: int = 1, max_jobs: int = 2, keep_seconds: float = 3600) -> None:
-        self.workers = workers
+    def __init__(self, max_jobs: int = 2, keep_seconds: float = 3600, pool: tasks.TaskPool | None = None,
+                 fold_seconds: float = FOLD_SECONDS) -> None:
         self.max_jobs = max_jobs
         self.keep_seconds = keep_seconds
+        self.fold_seconds = fold_seconds
         self.jobs: dict[str, dict[str, Any]] = {}
         self._futures: dict[str, list[Future]] = {}
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._own_pool = pool  # tests pass one; otherwise the web process's shared pool
 
     @classmethod
     def from_env(cls) -> LabRunner:
-        return cls(int(os.environ.get("KP_LAB_WORKERS") or 1), int(os.environ.get("KP_LAB_MAX_JOBS") or 2))
+        return cls(current().lab_max_jobs)
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=lab_worker.init,
-                max_tasks_per_child=40)  # Keras grows with every model built: a fresh process now and then
-        return self._pool
+    def _pool(self) -> tasks.TaskPool:
+        return self._own_pool or tasks.shared()
 
     def submit(self, job: LabJob, y: np.ndarray, classes: list[str]) -> dict[str, Any]:
         """Split, queue every fold, and return the job's first status."""
@@ -103,16 +101,16 @@ class LabRunner:
             self.jobs[job_id] = record
             self._futures[job_id] = []
         try:
-            pool = self._executor()
+            pool = self._pool()
             for f, (train, test) in enumerate(folds):  # fold-major: every configuration advances together
                 for c, config in enumerate(job.configs):
                     params = {**config.estimator_params(), "seed": job.seed + f}
-                    future = pool.submit(lab_worker.fold, job.dataset, train.tolist(), test.tolist(), params)
+                    future = pool.submit(lab_worker.fold, job.dataset, train.tolist(), test.tolist(), params,
+                                         timeout=self.fold_seconds, priority=LAB_PRIORITY, bounded=False)
                     future.add_done_callback(lambda fut, c=c, f=f: self._finished(job_id, c, f, fut))
                     self._futures[job_id].append(future)
-        except BrokenProcessPool:
-            self._pool = None
-            self._fail(job_id, "the lab's worker process stopped; submit the job again")
+        except tasks.TaskBusy:
+            self._fail(job_id, "the server is restarting; submit the job again")
         return self.status(job_id)
 
     def _finished(self, job_id: str, c: int, f: int, future: Future) -> None:
@@ -120,13 +118,9 @@ class LabRunner:
             return
         try:
             result = future.result()
-        except BrokenProcessPool:
-            self._pool = None
-            self._fail(job_id, "the lab's worker process stopped (out of memory?); submit the job again")
-            return
-        except Exception as exc:  # one job's failure is reported, the pool goes on
-            log.exception("lab job %s fold failed", job_id)
-            self._fail(job_id, f"a fold failed: {type(exc).__name__}: {exc}")
+        except tasks.TaskError as exc:  # one job's failure is reported, the pool goes on
+            log.warning("lab job %s: fold %d of configuration %d failed: %s", job_id, f, c, exc)
+            self._fail(job_id, f"fold {f + 1} of configuration {c + 1} failed: {exc}")
             return
         with self._lock:
             record = self.jobs.get(job_id)
@@ -178,10 +172,7 @@ class LabRunner:
             self._futures.pop(job_id, None)
 
     def shutdown(self) -> None:
-        """Cancel waiting folds and stop the worker processes."""
+        """Cancel the active jobs' waiting folds (the task pool belongs to the web process, not the lab)."""
         for job_id in list(self.jobs):
             if self.jobs[job_id]["state"] in ACTIVE:
                 self.cancel(job_id)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None

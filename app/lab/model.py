@@ -8,6 +8,7 @@ web process can build (and test) pipelines without importing TensorFlow.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -23,7 +24,7 @@ class KerasMLP(ClassifierMixin, BaseEstimator):
     def __init__(self, hidden_layers: tuple[int, ...] = (60, 30), activation: str = "relu",
                  input_dropout: float = 0.0, dropout: float = 0.0, max_norm: float = 0.0,
                  learning_rate: float = 0.01, momentum: float = 0.8, epochs: int = 300, batch_size: int = 16,
-                 seed: int = 0) -> None:
+                 seed: int = 0, max_seconds: float = 0.0) -> None:
         self.hidden_layers = hidden_layers
         self.activation = activation
         self.input_dropout = input_dropout
@@ -34,6 +35,7 @@ class KerasMLP(ClassifierMixin, BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.seed = seed
+        self.max_seconds = max_seconds  # wall-time budget of one fit (0 = none): training stops at the epoch past it
 
     def _build(self, n_features: int, n_classes: int) -> Any:
         import keras
@@ -115,8 +117,13 @@ class KerasMLP(ClassifierMixin, BaseEstimator):
         self.model_ = model
         targets = np.searchsorted(self.classes_, y).astype(np.float32).reshape(-1, 1)
         xs, ys = tf.constant(x.astype(np.float32)), tf.constant(targets)
+        deadline = time.monotonic() + self.max_seconds if self.max_seconds else None
+        self.epochs_run_ = 0
         for e in range(self.epochs):
+            if deadline is not None and time.monotonic() > deadline:
+                break
             epoch(xs, ys, tf.constant([self.seed, e], dtype=tf.int32))
+            self.epochs_run_ = e + 1
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

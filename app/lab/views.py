@@ -9,12 +9,17 @@ from __future__ import annotations
 import atexit
 import threading
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 
-from app.lab.jobs import LabBusy, LabInvalid, LabRunner
-from app.lab.plan import PRESETS, LabError, LabJob, LabModel, parse_job
+from app.lab.jobs import ACTIVE, LabRunner
+from app.lab.plan import FOLD_SECONDS, JOB_SECONDS, PRESETS, LabJob, LabModel, check_work, parse_job
+from app.settings import current
+from app.web.assets import plotly_bundle
+from app.web.body import json_body
 from app.web.errors import ApiError
+from app.web.limits import client_key
+from app.web.ownership import require_owner
 
 bp = Blueprint("lab", __name__)
 _lock = threading.Lock()
@@ -34,8 +39,6 @@ def lab_runner() -> LabRunner:
 @bp.get("/lab")
 def page():
     """The lab page: Sonar (or an upload), k folds, the article's configurations side by side."""
-    from app.web.pages import plotly_bundle
-
     _path, version = plotly_bundle()
     return render_template("lab.html", plotly_version=version)
 
@@ -52,25 +55,42 @@ def create_job():
     """Validate a job, split the data and queue its folds: 201 with the job's status."""
     from app.lab.folds import load
 
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, _("send the lab job as a JSON object"), "body")
+    data = json_body(_("send the lab job as a JSON object"))
+    job = parse_job(data)
     try:
-        job = parse_job(data)
-    except LabError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
-    try:
-        _x, y, classes = load(job.dataset)
+        x, y, classes = load(job.dataset)
     except LookupError:
         raise ApiError(404, _("no upload '%(id)s' (uploads are deleted after a while); upload the CSV again",
                               id=job.dataset.removeprefix("upload:")), "dataset") from None
-    try:
-        status = lab_runner().submit(job, y, classes)
-    except LabInvalid as exc:
-        raise ApiError(400, str(exc), exc.field) from None
-    except LabBusy as exc:
-        raise ApiError(429, str(exc), "jobs", headers={"Retry-After": str(exc.retry_after)}) from None
+    check_work(job, len(y), x.shape[1], _budget("KP_LAB_FOLD_SECONDS", FOLD_SECONDS),
+               _budget("KP_LAB_JOB_SECONDS", JOB_SECONDS))
+    _client_has_room()
+    status = lab_runner().submit(job, y, classes)
+    current_app.extensions["kp_limits"]["lab"].add(client_key(), status["id"])
     return jsonify(status), 201, {"Location": f"/api/lab/jobs/{status['id']}"}
+
+
+def _budget(key: str, default: float) -> float:
+    """A lab time budget from the settings (KP_LAB_FOLD_SECONDS, KP_LAB_JOB_SECONDS)."""
+    return float(getattr(current(), key.removeprefix("KP_").lower(), default))
+
+
+def _client_has_room() -> None:
+    """429 when this learner already has KP_LAB_JOBS_PER_CLIENT jobs queued or running (0 = no cap)."""
+    limits = current_app.extensions["kp_limits"]
+    cap = limits["lab_per_client"]
+    if cap <= 0:
+        return
+
+    def live(job_id: str) -> bool:
+        try:
+            return lab_runner().status(job_id)["state"] in ACTIVE
+        except KeyError:
+            return False
+
+    if limits["lab"].live(client_key(), live) >= cap:
+        raise ApiError(429, _("you already have %(n)s lab jobs running; wait for one to finish or cancel it",
+                              n=cap), "jobs", headers={"Retry-After": "30"})
 
 
 def _job(job_id: str, fn) -> dict:
@@ -88,5 +108,7 @@ def job_status(job_id: str):
 
 @bp.post("/api/lab/jobs/<job_id>/cancel")
 def cancel_job(job_id: str):
-    """Stop a job; folds already finished stay in its results."""
+    """Stop a job (its creator only); folds already finished stay in its results."""
+    if _job(job_id, lab_runner().status)["state"] in ACTIVE:  # 404 before 403; an ended job changes no more
+        require_owner("lab", job_id)
     return jsonify(_job(job_id, lab_runner().cancel))

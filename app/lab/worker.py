@@ -1,4 +1,7 @@
-"""What a lab worker process runs: one fold of one configuration (TensorFlow is imported here only)."""
+"""What a task process runs for the lab: one fold of one configuration (TensorFlow is imported here only).
+
+The process itself is the shared task pool's (app/runner/tasks.py): spawned, TensorFlow single-threaded, warm.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import numpy as np
 
 
 def init() -> None:
-    """Process start: one TensorFlow thread each, as the training workers (app/runner/worker.py)."""
-    from app.runner.worker import single_threaded_tensorflow
+    """TensorFlow with one thread of each kind, as every task and training process (bench/lab_sonar.py uses it)."""
+    from app.runner.spawn import single_threaded_tensorflow
 
     single_threaded_tensorflow()
 

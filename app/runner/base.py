@@ -12,12 +12,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
+from app.config.live import LIVE_FIELDS
 from app.config.run_config import RunConfig
+from app.settings import Settings, load
+
+__all__ = ["ACTIONS", "LIVE_FIELDS", "TERMINAL_EVENTS", "Event", "RunFull", "Runner", "RunnerSettings", "UnknownRun"]
 
 ACTIONS = ("pause", "resume", "step", "stop", "set", "edit", "regenerate")
-# Settings a running run accepts without a restart (app/live.py); the others start a new run.
-LIVE_FIELDS = ("learning_rate", "pace", "regularization_rate", "momentum", "beta_1", "beta_2", "rho", "epochs",
-               "target_loss")
 TERMINAL_EVENTS = ("done", "error")
 
 
@@ -47,7 +48,7 @@ class UnknownRun(LookupError):
 
 @dataclass(frozen=True)
 class RunnerSettings:
-    """Limits of the service; every one comes from a KP_* environment variable (docs/operations.md)."""
+    """Limits of the runner; each is a field of app/settings.py (the KP_* variable in the comment)."""
 
     workers: int = os.cpu_count() or 1  # KP_WORKERS: training worker processes
     runs_per_worker: int = 8  # KP_RUNS_PER_WORKER: runs one worker interleaves
@@ -63,23 +64,18 @@ class RunnerSettings:
     keep_finished: float = 600.0  # KP_KEEP_FINISHED: seconds an ended run stays readable
     warm_copies: int = 0  # KP_WARM_COPIES: compiled copies per common architecture (0 = runs_per_worker)
     startup_timeout: float = 180.0  # KP_STARTUP_TIMEOUT: a worker not warm by then is replaced
+    queue_stall: float = 10.0  # KP_QUEUE_STALL: a run waiting this long while slots are free is re-sent, then ended
+    stall_timeout: float = 60.0  # KP_STALL_TIMEOUT: a training process silent this long is dead (docs/scale-out.md)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RunnerSettings:
+        """The runner's share of the service settings (app/settings.py)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> RunnerSettings:
-        """Settings from KP_* keys (app.config or os.environ); missing keys keep their defaults."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            key = f"KP_{f.name.upper()}"
-            if values.get(key) not in (None, ""):
-                kind = type(getattr(cls, f.name))
-                try:
-                    kwargs[f.name] = kind(values[key])
-                except (TypeError, ValueError):
-                    raise ValueError(f"{key} must be a {kind.__name__}, got {values[key]!r}") from None
-        settings = cls(**kwargs)
-        if settings.workers < 1 or settings.runs_per_worker < 1 or settings.queue_size < 0:
-            raise ValueError("KP_WORKERS and KP_RUNS_PER_WORKER must be at least 1, KP_QUEUE_SIZE at least 0")
-        return settings
+        """Settings from the environment overridden by KP_* keys of `values`; a bad value names its variable."""
+        return cls.from_settings(load(values))
 
     @property
     def copies(self) -> int:

@@ -8,25 +8,30 @@ Importing this module imports no TensorFlow: each prefork child imports and warm
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from app.runner import redis_state
+from app.settings import current
 
 RUN_TASK = "kp.run"
 
 celery = Celery("keras_playground", broker=redis_state.url())
 celery.conf.update(
-    task_acks_late=True,  # a run leaves the queue when a process takes it, not when a prefetching one sees it
-    task_reject_on_worker_lost=False,  # a run whose process died ends with an error; never replayed
-    worker_prefetch_multiplier=1,
+    # A task only admits its run (it returns once the run is handed to the process's loop), so replaying it is
+    # safe: the run is claimed atomically (app/runner/rescue.py) and a run that already trained is never restarted.
+    task_acks_late=True,  # acknowledged when the run is handed over, not when a process receives it
+    task_reject_on_worker_lost=True,  # a process killed before handing its run over: the task goes back to the queue
+    worker_prefetch_multiplier=1,  # a process holds one waiting run at most; the rest stay in the broker
     task_ignore_result=True,  # results travel as stream events, not Celery results
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},  # > any run's budget: no redelivery mid-run
-    worker_proc_alive_timeout=float(os.environ.get("KP_STARTUP_TIMEOUT") or 180),  # TensorFlow warms up first
+    # Redis re-delivers a task not acknowledged within the visibility timeout (a whole worker lost). A task waits
+    # for a slot in its process at most as long as a run lasts, so anything shorter could replay a waiting task
+    # (harmless, the claim refuses it, but useless); the monitor's re-send covers the lost ones much sooner.
+    broker_transport_options={"visibility_timeout": int(current().run_max_seconds) + 60},
+    worker_proc_alive_timeout=current().startup_timeout,  # TensorFlow warms up first
     worker_hijack_root_logger=False,
     task_default_queue="kp-runs",
 )

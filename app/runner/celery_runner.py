@@ -17,13 +17,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import gettext
-
 from app.config.run_config import RunConfig
+from app.config.text import gettext
 from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS, Event, RunFull, Runner, RunnerSettings, UnknownRun
+from app.runner.celery_worker import worker_timeout
+from app.runner.messages import lost_event
 from app.runner.redis_state import ACTIVE, QUEUE, RedisState, events_key, run_key, watch_key
-from app.runner.supervise import STOPPED, WORKER_DIED
+from app.runner.rescue import Rescue
+from app.runner.supervise import STOPPED
 
 log = logging.getLogger(__name__)
 MONITOR_EVERY = 1.0
@@ -49,6 +51,8 @@ class CeleryRunner(Runner):
         if redis_url:  # a runner made in code (tests) for another Redis than KP_REDIS_URL
             celery.conf.broker_url = redis_url
         self._closing = threading.Event()
+        self.rescue = Rescue(self.store, celery, s)
+        self._settled = 0.0  # monotonic time after which missing heartbeats count (not right after an outage)
         self._monitor = threading.Thread(target=self._monitor_loop, name="kp-celery-monitor", daemon=True)
         self._monitor.start()
 
@@ -66,15 +70,15 @@ class CeleryRunner(Runner):
                 n=s.queue_size, seconds=s.retry_after))
         run_id = secrets.token_urlsafe(9)
         now = time.time()
+        options = {"weights": weights, "paused": start != "running", "steps": int(start == "step")}
         pipe = self.r.pipeline()
         pipe.hset(run_key(run_id), mapping={"state": "queued", "epoch": 0, "config": config.model_dump_json(),
-                                            "created": now, "idle_since": now, "ever": 0})
+                                            "created": now, "idle_since": now, "ever": 0,
+                                            "options": json.dumps(options)})  # a re-send needs them (rescue.py)
         pipe.expire(run_key(run_id), self.store.ttl)
         pipe.rpush(QUEUE, run_id)
         pipe.execute()
-        self.celery.send_task("kp.run", args=[run_id, config.model_dump(mode="json"),
-                                                  {"weights": weights, "paused": start != "running",
-                                                   "steps": int(start == "step")}])
+        self.celery.send_task("kp.run", args=[run_id, config.model_dump(mode="json"), options])
         if self.r.llen(QUEUE) > free:  # it really waits: tell it (and the others) their place
             self.store.announce_positions()
         return {"id": run_id, "state": "queued"}
@@ -100,6 +104,8 @@ class CeleryRunner(Runner):
         return {"id": run_id, "state": NEXT_STATE.get(action, state)}
 
     def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[Event | None]:
+        if last_event_id and not self.r.exists(run_key(run_id)):
+            return iter([lost_event(last_event_id)])  # a reconnect to a run Redis forgot: say what to do
         self._info(run_id)
         return self._follow(run_id, last_event_id or 0)
 
@@ -131,7 +137,8 @@ class CeleryRunner(Runner):
                         return
                 if not entries:
                     if not self.r.exists(key):
-                        return  # forgotten (expired): nothing more will come
+                        yield lost_event(last)  # forgotten (Redis restarted or wiped): nothing more will come
+                        return
                     yield None
         finally:
             pipe = self.r.pipeline()
@@ -239,28 +246,41 @@ class CeleryRunner(Runner):
         """Runs whose worker stopped beating get an error; runs nobody watches are stopped."""
         s = self.settings
         while not self._closing.wait(MONITOR_EVERY):
+            began = time.monotonic()
             try:
                 self._check(s)
             except Exception:
                 log.exception("celery runner monitor")
+                self._after_outage()
+            else:
+                if time.monotonic() - began > MONITOR_EVERY + 2:  # Redis stalled under us: heartbeats lapsed too
+                    self._after_outage()
+
+    def _after_outage(self) -> None:
+        """Heartbeats that lapsed while Redis was unreachable are not deaths: wait until processes beat again."""
+        self._settled = time.monotonic() + worker_timeout() + 2 * MONITOR_EVERY
 
     def _check(self, s: RunnerSettings) -> None:
-        now = time.time()
+        now, began = time.time(), time.monotonic()
+        gone = []
         for run_id in self.r.smembers(ACTIVE):
             info = self.store.info(run_id)
             if not info or info.get("state") in TERMINAL_EVENTS:
                 self.r.srem(ACTIVE, run_id)
             elif not self.r.exists(redis_state.hb_key(run_id)):
-                log.error("run %s: its training process stopped beating", run_id)
-                self.store.add_json(run_id, "error", {"reason": "worker_died", "message": WORKER_DIED,
-                                                      "epoch": int(info.get("epoch") or 0)})
-            else:
+                gone.append((run_id, info))
+            elif not self.rescue.overdue(run_id, info, now):
                 self._stop_if_abandoned(run_id, info, now, s)
+        settled = began > self._settled and time.monotonic() - began < MONITOR_EVERY + 2
+        for run_id, info in gone if settled else ():
+            self.rescue.process_gone(run_id, info)
+        free = self._free_slots() if settled else 0
         for run_id in self.r.lrange(QUEUE, 0, -1):
             info = self.store.info(run_id)
             if not info or info.get("state") != "queued":  # gone, started or ended: not waiting
                 self.r.lrem(QUEUE, 0, run_id)
             else:
+                self.rescue.queued(run_id, info, free, now)
                 self._stop_if_abandoned(run_id, info, now, s)
 
     def _stop_if_abandoned(self, run_id: str, info: dict[str, str], now: float, s: RunnerSettings) -> None:

@@ -22,9 +22,12 @@ from typing import Any
 
 import psutil
 
+from app.runner import messages as stream_text
 from app.runner import redis_state
 from app.runner.base import TERMINAL_EVENTS
 from app.runner.redis_state import RedisState
+from app.runner.rescue import claim
+from app.settings import current
 
 log = logging.getLogger("kp.celery")
 HEARTBEAT_EVERY = 1.0
@@ -34,14 +37,14 @@ STATE: dict[str, Any] = {}  # this process: engine, cache, store, registry key, 
 
 def worker_timeout() -> int:
     """KP_WORKER_TIMEOUT: seconds without a heartbeat after which a run's process counts as dead."""
-    return max(2, int(float(os.environ.get("KP_WORKER_TIMEOUT") or 10)))
+    return max(2, int(current().worker_timeout))
 
 
 def _store() -> RedisState:
     if "store" not in STATE:
         from app.runner.base import RunnerSettings
 
-        s = RunnerSettings.from_mapping(os.environ)
+        s = RunnerSettings.from_settings(current())
         STATE["settings"] = s
         STATE["store"] = RedisState(redis_state.connect(), s.event_buffer, s.run_max_seconds + s.keep_finished,
                                s.keep_finished)
@@ -61,6 +64,7 @@ def process_init() -> None:
     STATE["lock"] = threading.Lock()
     STATE["owned"] = set()  # runs this process trains (admitted by a task, until their end)
     STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
+    STATE["loop_at"] = time.monotonic()  # the training loop's last turn (warm-up counts as one)
     threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
     single_threaded_tensorflow()
     from app.engine import trainer as engine
@@ -98,8 +102,9 @@ def _registry_loop(store: RedisState) -> None:
                      "uptime": round(time.time() - STATE["started"], 1)}
             pipe.hset(STATE["key"], mapping={k: str(v) for k, v in stats.items()})
             pipe.expire(STATE["key"], ttl)
-            for run_id in list(STATE["owned"]):
-                pipe.set(redis_state.hb_key(run_id), os.getpid(), ex=ttl)
+            if time.monotonic() - STATE["loop_at"] < STATE["settings"].stall_timeout:  # a wedged loop: no beat
+                for run_id in list(STATE["owned"]):
+                    pipe.set(redis_state.hb_key(run_id), os.getpid(), ex=ttl)
             pipe.execute()
         except Exception:
             log.exception("registry update failed")
@@ -115,6 +120,7 @@ class ProcessControl:
         self.pending: list[tuple] = []
 
     def poll(self, timeout: float = 0.0) -> bool:
+        STATE["loop_at"] = time.monotonic()  # the loop polls every turn: its runs' heartbeats go on
         if self.pending:
             return True
         try:
@@ -164,13 +170,18 @@ class RedisEvents:
     def __init__(self, store: RedisState, control: ProcessControl) -> None:
         self.store = store
         self.control = control
+        self.refused: set[str] = set()  # runs ended elsewhere (by a web monitor, or forgotten by Redis)
 
     def send(self, message: tuple) -> None:
         kind = message[0]
         if kind == "event":
             _, run_id, name, data, meta = message
-            self.store.add(run_id, name, data, meta)
+            added = self.store.add(run_id, name, data, meta)
+            if added is None and name not in TERMINAL_EVENTS and run_id not in self.refused:
+                self.refused.add(run_id)  # nobody reads it any more: stop training it, free the slot
+                self.control.pending.append(("control", run_id, "stop", {}))
             if name in TERMINAL_EVENTS:
+                self.refused.discard(run_id)
                 self.control.ended(run_id)
                 _release(run_id)
         elif kind == "stats":
@@ -198,8 +209,7 @@ def _serve() -> None:
                 with STATE["lock"]:
                     STATE["owned"].discard(run_id)  # no more heartbeats: the web side ends it if we cannot
                 try:
-                    store.add_json(run_id, "error", {"reason": "internal", "epoch": 0, "message":
-                                                     "The training process lost its connection; start the run again."})
+                    store.add_json(run_id, "error", stream_text.error("connection", epoch=0))
                     _release(run_id)
                 except Exception:
                     log.exception("run %s: could not report the failure", run_id)
@@ -239,10 +249,12 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
     other: int | None = None
     checked = 0.0
     while True:
-        if r.hget(redis_state.run_key(run_id), "state") in ("done", "error", None):
-            r.lrem(redis_state.QUEUE, 0, run_id)
-            store.announce_positions()
-            return  # stopped while queued, or forgotten
+        state = r.hget(redis_state.run_key(run_id), "state")
+        if state != "queued":
+            if state in ("done", "error", None):
+                r.lrem(redis_state.QUEUE, 0, run_id)
+                store.announce_positions()
+            return  # stopped while queued, forgotten, or taken by another process (a re-sent or re-delivered task)
         load = len(STATE["owned"])
         now = time.monotonic()
         if now - checked > 0.2:
@@ -251,18 +263,14 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
         if load < s.runs_per_worker and balanced:
             break
         time.sleep(0.05)
+    worker = STATE["key"][len(redis_state.WORKER_PREFIX):]
+    if not claim(store, run_id, worker, os.getpid(), worker_timeout()):
+        return  # another process took it meanwhile: one run is never trained twice
     with STATE["lock"]:
         STATE["owned"].add(run_id)
         STATE["stats"]["runs"] = runs = len(STATE["owned"])
         STATE["stats"]["runs_total"] = int(STATE["stats"].get("runs_total", 0)) + 1
-    pipe = r.pipeline()
-    pipe.set(redis_state.hb_key(run_id), os.getpid(), ex=worker_timeout())
-    pipe.sadd(redis_state.ACTIVE, run_id)
-    pipe.hset(STATE["key"], "runs", runs)
-    pipe.lrem(redis_state.QUEUE, 0, run_id)
-    worker = STATE["key"][len(redis_state.WORKER_PREFIX):]
-    pipe.hset(redis_state.run_key(run_id), mapping={"state": "starting", "worker": worker})
-    pipe.execute()
+    r.hset(STATE["key"], "runs", runs)
     STATE["inbox"].put(("start", run_id, config, {"weights": options.get("weights"),
                                                   "paused": bool(options.get("paused")),
                                                   "steps": int(options.get("steps") or 0)}))

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
-from flask_babel import gettext
-
 from app.config.run_config import RunConfig
+from app.config.text import gettext
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
+from app.runner.messages import lost_event
 from app.runner.pool import WorkerHandle
 from app.runner.records import FRAMES, RunRecord
 from app.runner.supervise import STOPPED, Supervision
@@ -99,7 +99,12 @@ class EmbeddedRunner(Supervision, Runner):
             return {"id": run_id, "state": NEXT_STATE.get(action, record.state)}
 
     def events(self, run_id: str, last_event_id: int | None = None) -> Iterator[Event | None]:
-        record = self._get(run_id)
+        try:
+            record = self._get(run_id)
+        except UnknownRun:
+            if not last_event_id:
+                raise
+            return iter([lost_event(last_event_id)])  # a reconnect after a restart: the learner hears what to do
         return self._follow(record, last_event_id or 0)
 
     def _follow(self, record: RunRecord, last: int) -> Iterator[Event | None]:
@@ -185,11 +190,12 @@ class EmbeddedRunner(Supervision, Runner):
 
     def _assign(self, record: RunRecord, worker: WorkerHandle) -> None:
         record.worker, record.position, record.state = worker.id, None, "starting"
+        record.admitted = time.monotonic()
         worker.runs.add(record.id)
         worker.runs_total += 1
         options = {"paused": record.paused, "steps": record.steps, "weights": record.weights}
         worker.send(("start", record.id, record.config.model_dump(mode="json"), options))
-        record.weights = None
+        # The weights stay with the record until the run has started: a worker lost before may need them again.
         if worker.runs_total >= self.settings.worker_max_runs:
             worker.state = "draining"  # no new runs; replaced now, retired when its runs end
             self._ensure_workers()

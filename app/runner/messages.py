@@ -11,9 +11,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext
-
-from app.config.messages import number
+from app.config.text import lazy_gettext, number
+from app.runner.base import Event
 
 MESSAGES = {
     "diverged": lazy_gettext("Training diverged at epoch %(epoch)s: the loss became NaN or infinite. Try a smaller "
@@ -26,9 +25,18 @@ MESSAGES = {
     "start": lazy_gettext("The run could not start on the server (%(detail)s)."),
     "worker_died": lazy_gettext("The training process running this run stopped unexpectedly; it has been replaced. "
                                 "Press play to start again."),
+    "not_started": lazy_gettext("This run waited for a training process that never started it (one stopped "
+                                "unexpectedly, twice). Press play to start it again."),
+    "stalled": lazy_gettext("This run made no progress on the server for %(seconds)s s, so it was ended. Press play "
+                            "to start it again."),
+    "lost": lazy_gettext("The server lost this run (it was restarted while the run was going). Press play to start "
+                         "it again."),
+    "connection": lazy_gettext("The training process lost its connection to the server's store. Press play to start "
+                               "it again."),
 }
 PARAMS = {"diverged": ("epoch", "learning_rate"), "exploded": ("epoch", "learning_rate"), "internal": ("detail",),
-          "start": ("detail",), "worker_died": ()}
+          "start": ("detail",), "worker_died": (), "not_started": (), "stalled": ("seconds",), "lost": (),
+          "connection": ()}
 
 
 def message(data: dict[str, Any]) -> str | None:
@@ -39,6 +47,17 @@ def message(data: dict[str, Any]) -> str | None:
     if key not in MESSAGES or any(name not in data for name in PARAMS[key]):
         return None
     return str(MESSAGES[key]) % {name: number(data[name]) for name in PARAMS[key]}
+
+
+def error(reason: str, **params: Any) -> dict[str, Any]:
+    """An error event's payload made outside a request: reason, parameters and the English message."""
+    data = {"reason": reason, **params}
+    return {**data, "message": message(data)}
+
+
+def lost_event(last_event_id: int) -> Event:
+    """The one event of a stream resumed for a run the server no longer knows (restarted, store wiped)."""
+    return Event(last_event_id + 1, "error", json.dumps(error("lost"), separators=(",", ":")))
 
 
 def translated_events(events: Iterable[Any]) -> Iterator[Any]:

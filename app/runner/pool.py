@@ -7,17 +7,16 @@ mid-write can corrupt nothing but its own pipe, and its death shows as EOF there
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import queue
 import threading
 import time
 from typing import Any
 
 from app.runner.base import RunnerSettings
+from app.runner.spawn import SPAWN, stop_process
 from app.runner.worker import main as worker_main  # imports no TensorFlow
 
 log = logging.getLogger(__name__)
-SPAWN = multiprocessing.get_context("spawn")  # never fork: a forked TensorFlow deadlocks
 
 
 class WorkerHandle:
@@ -28,6 +27,7 @@ class WorkerHandle:
         self.state = "starting"  # starting, ready, draining, exiting, gone
         self.ready = False  # warm: TensorFlow imported, common architectures compiled
         self.dead_since: float | None = None
+        self.last_seen = time.monotonic()  # its last message: a warm loop reports every second
         self.runs: set[str] = set()
         self.runs_total = 0
         self.started = time.monotonic()
@@ -72,14 +72,7 @@ class WorkerHandle:
 
     def stop_process(self, timeout: float) -> None:
         """Wait for the process to exit, then terminate, then kill it."""
-        self.process.join(timeout)
-        if self.process.is_alive():
-            log.warning("worker %s (pid %s) did not exit; terminating it", self.id, self.pid)
-            self.process.terminate()
-            self.process.join(2)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(2)
+        stop_process(self.process, timeout, f"worker {self.id}")
 
     def view(self) -> dict[str, Any]:
         """This worker in /healthz (rss_mb, busy, epochs_per_s... as the worker last reported)."""

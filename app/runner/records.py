@@ -44,6 +44,8 @@ class RunRecord:
         self.state = "queued"  # queued, starting (admitted), running, paused, done, error
         self.epoch = 0  # of the last frame: what the learner has seen
         self.worker: int | None = None  # worker id once admitted
+        self.admitted: float | None = None  # when it was last given to a worker
+        self.resent = False  # given to a second worker after the first died before starting it
         self.position: int | None = None  # in the queue
         self.paused = False  # asked while queued: start paused
         self.steps = 0  # steps asked while queued

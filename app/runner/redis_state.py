@@ -2,8 +2,9 @@
 
 Keys (every one expires; ``{id}`` is the run id):
 
-- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), idle_since, ever...
-- ``kp:run:{id}:events`` stream: one entry per SSE event, fields ``n`` (name) and ``d`` (JSON text).
+- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), idle_since, ever, bytes...
+- ``kp:run:{id}:events`` stream: one entry per SSE event, fields ``n`` (name) and ``d`` (JSON text); at most
+  KP_EVENT_BUFFER entries and KP_EVENT_BYTES of data (``bytes`` in the hash), the oldest dropped first.
   Entry ids are ``0-<seq>`` (XADD ``0-*``: Redis numbers them), so the SSE id is ``seq`` and a
   Last-Event-ID N resumes with ``XREAD ... 0-N``; web and worker append to the one sequence.
 - ``kp:run:{id}:ctrl`` list: control messages, oldest first (RPUSH by the web, LPOP/BLPOP by the worker).
@@ -19,12 +20,12 @@ No TensorFlow here.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import redis
 
 from app.runner.base import TERMINAL_EVENTS
+from app.settings import current
 
 QUEUE = "kp:queue"
 ACTIVE = "kp:active"
@@ -32,13 +33,28 @@ COMPLETED = "kp:completed"
 FRAMES = "kp:frames"
 WORKER_PREFIX = "kp:worker:"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_EVENT_BYTES = 2 * 2**20  # KP_EVENT_BYTES: a run's buffered events, at most (≈ 150 frames of a 100² grid)
 
-# Append an event unless the run has ended, update the state it implies, keep the keys alive.
-# KEYS: hash, stream. ARGV: name, data, state ("" keeps it), epoch ("" keeps it), maxlen, ttl, ended_ttl.
+# Append an event unless the run has ended, update the state it implies, keep the keys alive; then drop the
+# oldest entries while the stream holds more than maxlen entries or more than maxbytes of data (the hash's
+# `bytes` field counts them), never the newest one.
+# KEYS: hash, stream. ARGV: name, data, state ("" keeps it), epoch ("" keeps it), maxlen, ttl, ended_ttl, maxbytes.
 _ADD = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'error' then return nil end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '0-*', 'n', ARGV[1], 'd', ARGV[2])
+if not state or state == 'done' or state == 'error' then return nil end  -- ended, or forgotten (Redis wiped)
+local id = redis.call('XADD', KEYS[2], '0-*', 'n', ARGV[1], 'd', ARGV[2])
+local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #ARGV[2])
+local maxlen, maxbytes = tonumber(ARGV[5]), tonumber(ARGV[8])
+local len = redis.call('XLEN', KEYS[2])
+while len > 1 and (len > maxlen or bytes > maxbytes) do
+  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  redis.call('XDEL', KEYS[2], oldest[1])
+  local f = oldest[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'd' then bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#f[i + 1]) end
+  end
+  len = len - 1
+end
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'state', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'epoch', ARGV[4]) end
 local ttl = ARGV[6]
@@ -59,12 +75,22 @@ return id
 
 def url() -> str:
     """KP_REDIS_URL, the same variable for web and workers."""
-    return os.environ.get("KP_REDIS_URL") or DEFAULT_URL
+    return current().redis_url or DEFAULT_URL
+
+
+def event_bytes() -> int:
+    """KP_EVENT_BYTES, the same variable for web and workers: bytes of event data kept per run."""
+    return current().event_bytes
 
 
 def connect(redis_url: str | None = None) -> redis.Redis:
-    """A client that returns str; one per process (a forked client's socket is not shared)."""
-    return redis.Redis.from_url(redis_url or url(), decode_responses=True, health_check_interval=30)
+    """A client that returns str; one per process (a forked client's socket is not shared).
+
+    A Redis that is down fails a request within the connect timeout (the web answers 503), not after
+    the operating system's own.
+    """
+    return redis.Redis.from_url(redis_url or url(), decode_responses=True, health_check_interval=30,
+                                socket_connect_timeout=3)
 
 
 def run_key(run_id: str) -> str:
@@ -101,9 +127,11 @@ def state_after(name: str, meta: dict[str, Any]) -> str:
 class RedisState:
     """The operations both sides need, over one Redis client."""
 
-    def __init__(self, client: redis.Redis, buffer: int = 500, ttl: float = 1800, keep_finished: float = 600):
+    def __init__(self, client: redis.Redis, buffer: int = 500, ttl: float = 1800, keep_finished: float = 600,
+                 max_bytes: int | None = None):
         self.r = client
         self.buffer = buffer
+        self.max_bytes = max_bytes or event_bytes()
         self.ttl = int(ttl)  # a live run's keys: longer than its wall-time budget
         self.keep_finished = max(1, int(keep_finished))
         self._add = client.register_script(_ADD)
@@ -114,7 +142,7 @@ class RedisState:
         epoch = meta.get("epoch", "") if name == "frame" else ""
         entry = self._add(keys=[run_key(run_id), events_key(run_id)],
                           args=[name, data, state_after(name, meta), epoch, self.buffer, self.ttl,
-                                self.keep_finished])
+                                self.keep_finished, self.max_bytes])
         return sequence(entry) if entry else None
 
     def add_json(self, run_id: str, name: str, payload: dict[str, Any]) -> int | None:

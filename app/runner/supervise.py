@@ -67,12 +67,15 @@ class Supervision:
 
     def _on_message(self, worker: WorkerHandle, message: tuple) -> None:
         kind = message[0]
+        worker.last_seen = time.monotonic()
         if kind == "event":
             _, run_id, name, data, meta = message
             with self._lock:
                 record = self._runs.get(run_id)
             if record is not None:
                 record.add(name, data, meta)
+                if name == "started":
+                    record.weights = None  # kept until now in case its worker died before starting it
             if name in TERMINAL_EVENTS:
                 with self._lock:
                     worker.runs.discard(run_id)
@@ -101,17 +104,40 @@ class Supervision:
                 if not worker.ready:
                     self._spawn_after = time.monotonic() + RESPAWN_BACKOFF
             worker.state = "gone"
+            requeue = []
             for run_id in worker.runs:
                 record = self._runs.get(run_id)
                 if record is None:
                     continue
                 if self._closing:
                     record.add_json("done", {**STOPPED, "epochs": record.epoch})
+                elif record.state == "starting" and not record.resent:
+                    requeue.append(record)  # it never trained: another worker takes it, once
+                elif record.state == "starting":
+                    record.add_json("error", stream_text.error("not_started"))
                 else:
                     record.add_json("error", {"reason": "worker_died", "message": WORKER_DIED, "epoch": record.epoch})
             worker.runs.clear()
+            for record in reversed(requeue):  # at the head of the queue, in their order
+                log.warning("run %s: its worker died before starting it; re-sending it", record.id)
+                record.worker, record.state, record.resent, record.position = None, "queued", True, None
+                record.admitted = None
+                self._queue.appendleft(record)
             self._ensure_workers()
             self._admit()
+
+    def _end_if_stalled(self, record: Any, now: float) -> None:
+        """The last resort (the lock held): a run admitted longer ago than its budget plus KP_STALL_TIMEOUT
+        (its worker should have ended it) ends with an error and leaves its worker's slots."""
+        s = self.settings
+        if now - record.admitted < s.run_max_seconds + s.stall_timeout:
+            return
+        worker = self._workers.get(record.worker)
+        log.error("run %s made no progress: ending it", record.id)
+        record.add_json("error", stream_text.error("stalled", seconds=round(now - record.admitted), epoch=record.epoch))
+        if worker is not None:
+            worker.runs.discard(record.id)
+            worker.send(("control", record.id, "stop", {}))
 
     def _close_handle(self, worker: WorkerHandle) -> None:
         with self._lock:
@@ -135,6 +161,8 @@ class Supervision:
                         del self._runs[record.id]
                     elif record.ended_at is not None and now - record.ended_at > TRIM_AFTER:
                         record.trim()
+                    elif not record.ended and record.admitted is not None:
+                        self._end_if_stalled(record, now)
                 self._retire_idle()
                 self._ensure_workers()
                 self._admit()
@@ -143,6 +171,10 @@ class Supervision:
                 if worker.state == "starting" and now - worker.started > s.startup_timeout:
                     log.error("training worker %s was not warm after %s s: replacing it", worker.id, s.startup_timeout)
                     worker.process.kill()  # its pipe's EOF reports the loss
+                elif worker.state in ("ready", "draining") and now - worker.last_seen > s.stall_timeout:
+                    log.error("training worker %s (pid %s) silent for %s s: replacing it", worker.id, worker.pid,
+                              s.stall_timeout)
+                    worker.process.kill()  # a wedged loop: its runs get their error through the pipe's EOF
                 elif worker.state != "gone" and worker.process.exitcode is not None:
                     # Normally the pipe's EOF reports an exit first; this catches a pipe that stays open.
                     worker.dead_since = worker.dead_since or now

@@ -18,6 +18,7 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
+from app.runner.spawn import single_threaded_tensorflow
 from app.share.spec import decode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
@@ -25,28 +26,6 @@ FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
 STATS_EVERY = 1.0
 
 log = logging.getLogger("kp.worker")
-
-
-def _limit_threads() -> None:
-    """One intra-op and one inter-op thread: several workers share the cores without oversubscribing."""
-    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ[name] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tiny networks: the CPU is faster than a GPU round trip
-
-
-def single_threaded_tensorflow() -> None:
-    """Import TensorFlow limited to one thread of each kind: every training process (embedded, Celery, lab)."""
-    _limit_threads()
-    from app.runner.quiet_tf import import_tensorflow_quietly
-
-    tf = import_tensorflow_quietly()  # its start-up notices filtered; real errors pass (quiet_tf.py says why)
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # already initialised: the environment variables did it
 
 
 def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -> None:
@@ -170,6 +149,9 @@ class Worker:
         while True:
             message = self.ctrl.recv()
             self._handle(message)
+            now = time.monotonic()
+            if now - self.window_start >= STATS_EVERY:
+                self._report(now)  # several new networks to compile: the web side hears this loop is alive
             if not self.ctrl.poll(0):
                 return
 

@@ -11,13 +11,14 @@ import ast
 import inspect
 from pathlib import Path
 
-from flask_babel import gettext
-
 from app.config.options import CUSTOM_LOSSES, LOSS_TABLE
 from app.config.run_config import PROBLEM_NAMES, RunConfig
+from app.config.text import gettext
 from app.data import datasets
 from app.data.features import ordered
+from app.engine import seeds
 from app.share.loss_source import loss_sources
+from app.share.script_fit import batches_lines, figures_lines
 
 _FEATURE_CODE = {
     "x1": "a", "x2": "b", "x1_squared": "a * a", "x2_squared": "b * b", "x1_x2": "a * b",
@@ -53,8 +54,8 @@ def _regularizer(kind: str, rate: float, classic: bool) -> str:
 
 
 def _initializer(name: str, classic: bool, index: int) -> str:
-    """Initializer code; each layer gets its own seed so equal shapes do not start equal."""
-    seed = f"SEED + {index}"
+    """Initializer code seeded as the engine seeds it (kernel_seed; index 0 = the first hidden layer)."""
+    seed = f"kernel_seed(SEED, {index})"
     if classic or name == "uniform":
         return f"initializers.RandomUniform(-0.5, 0.5, seed={seed})"
     return {"zeros": '"zeros"', "he_normal": f"initializers.HeNormal(seed={seed})",
@@ -69,11 +70,13 @@ def _model_lines(config: RunConfig) -> list[str]:
     else:
         out_act = "tanh" if classic else LOSS_TABLE[config.resolved_loss][1]
     lines = [f"inputs = keras.Input(shape=({len(config.features)},))", "x = inputs"]
+    dropouts = 0
     if config.input_dropout:
-        lines.append(f"x = layers.Dropout({config.input_dropout!r}, seed=SEED)(x)")
+        lines.append(f"x = layers.Dropout({config.input_dropout!r}, seed=dropout_seed(SEED, 0))(x)")
+        dropouts += 1
     for i, spec in enumerate(config.layer_specs(), start=1):
         args = [str(spec.units), f'activation={"None" if spec.batch_norm else repr(spec.activation)}',
-                f"kernel_initializer={_initializer(spec.initializer, classic, i)}{bias}"]
+                f"kernel_initializer={_initializer(spec.initializer, classic, i - 1)}{bias}"]
         reg = _regularizer(spec.regularization, spec.regularization_rate, classic)
         if reg != "None":
             args.append(f"kernel_regularizer={reg}")
@@ -87,8 +90,9 @@ def _model_lines(config: RunConfig) -> list[str]:
             lines.append("x = layers.BatchNormalization()(x)")
             lines.append(f"x = layers.Activation({spec.activation!r})(x)")
         if spec.dropout:
-            lines.append(f"x = layers.Dropout({spec.dropout!r}, seed=SEED)(x)")
-    init = _initializer(config.initializer, classic, len(config.hidden_layers) + 1)
+            lines.append(f"x = layers.Dropout({spec.dropout!r}, seed=dropout_seed(SEED, {dropouts}))(x)")
+            dropouts += 1
+    init = _initializer(config.initializer, classic, len(config.layer_specs()))
     out_args = [f"activation={out_act!r}", f"kernel_initializer={init}{bias}"]
     reg = _regularizer(config.regularization, config.regularization_rate, classic)
     if reg != "None":
@@ -148,23 +152,29 @@ def _classes_arg(config: RunConfig) -> str:
     return f", n_classes={config.classes}" if datasets.DATASETS[config.dataset].multiclass else ""
 
 
+def _seed_source() -> str:
+    """The engine's random rules (app/engine/seeds.py), copied so the script seeds as the run did."""
+    return "\n\n".join(inspect.getsource(fn).strip() + "\n" for fn in
+                       (seeds.kernel_seed, seeds.dropout_seed, seeds.batch_order))
+
+
 def python_script(config: RunConfig) -> str:
-    """A runnable script: dataset, features, the model, compile, fit, evaluate — the run's exact settings."""
+    """A runnable script: the run's data, seeds, batch order, model, step and figures, through model.fit."""
     loss = config.resolved_loss
     classic = config.mode == "classic"
     names = ordered(config.features)
     tanh_targets = config.problem == "classification" and (classic or LOSS_TABLE[loss][1] == "tanh")
     loss_code = loss if loss in CUSTOM_LOSSES else None
-    metrics = '["accuracy"]' if config.problem == "classification" and not tanh_targets else "[]"
     lines = [
         '"""' + gettext("Keras Playground run, as plain Keras: %(dataset)s, %(problem)s, hidden layers %(layers)s.",
                         dataset=config.dataset, problem=PROBLEM_NAMES[config.problem],
                         layers=config.hidden_layers),
         "",
-        gettext("Needs numpy, tensorflow and scikit-learn. The dataset generator is Keras Playground's own."),
+        gettext("Needs numpy, tensorflow and scikit-learn. The dataset generator, the seeds and the batch order "
+                "are Keras Playground's own, so this trains exactly what the playground trained."),
         '"""',
         "",
-        "import math  # noqa: F401  (" + gettext("used by some schedules") + ")",
+        "import math",
         "",
         "import numpy as np",
         "import keras",
@@ -172,6 +182,10 @@ def python_script(config: RunConfig) -> str:
         "",
         f"SEED = {config.seed}",
         "keras.utils.set_random_seed(SEED)",
+        "",
+        "",
+        "# --- " + gettext("the playground's random rules: initial weights, dropout, batch order") + " ---",
+        _seed_source().rstrip(),
         "",
         "",
         "# --- " + gettext("data: generated exactly as in the playground, shuffled once, then split") + " ---",
@@ -182,7 +196,7 @@ def python_script(config: RunConfig) -> str:
         f"points, labels = {datasets.DATASETS[config.dataset].generate.__name__}({config.n_samples}, "
         f"{config.noise / 100!r}, rng{_classes_arg(config)})",
         "order = rng.permutation(len(points))",
-        "points, labels = points[order], labels[order]",
+        "points, labels = points[order].astype('float32'), labels[order]",
         f"cut = int(np.floor(len(points) * {config.train_ratio} / 100))",
         "",
         "",
@@ -192,7 +206,7 @@ def python_script(config: RunConfig) -> str:
         f"    return np.column_stack([{', '.join(_FEATURE_CODE[n] for n in names)}]).astype('float32')",
         "",
         "",
-        "y = labels.astype('float32')",
+        "y = labels.astype('float32').reshape(-1, 1)",
     ]
     if tanh_targets:
         lines.append("y = 2 * y - 1  # " + gettext("targets ±1, as TF Playground's labels, for a tanh output"))
@@ -200,28 +214,42 @@ def python_script(config: RunConfig) -> str:
         "x_train, y_train = features(points[:cut]), y[:cut]",
         "x_test, y_test = features(points[cut:]), y[cut:]",
         "",
+        "",
+        *batches_lines(),
+        "",
+        "",
+        f"batches = PlaygroundBatches(x_train, y_train, {config.batch_size})",
+        "",
         "# --- " + gettext("model") + " ---",
         *_model_lines(config),
         "",
     ]
     if loss_code:
         lines += ["# --- " + gettext("custom loss (Keras Playground's own, chosen by name)") + " ---",
-                  loss_sources()[loss_code].rstrip(), "", ""]
-        loss_expr = loss_code
+                  loss_sources()[loss_code].rstrip(), "", "", f"LOSS = {loss_code}"]
     else:
-        loss_expr = _KERAS_LOSS[loss]
+        lines.append(f"LOSS = keras.losses.get({_KERAS_LOSS[loss]})")
     lines += [
-        f"model.compile(optimizer={_optimizer(config)}, loss={loss_expr}, metrics={metrics})",
+        "# " + gettext("jit_compile: the playground's step is XLA-compiled too (on a CPU Keras' 'auto' would not "
+                       "compile), and dropout's masks depend on it; steps_per_execution: one call per epoch, "
+                       "as the playground's loop (the same steps, far less Python per step)"),
+        f"model.compile(optimizer={_optimizer(config)}, loss=LOSS, jit_compile=True,",
+        "              steps_per_execution=len(batches))",
         "model.summary()",
         "",
         "# --- " + gettext("callbacks") + " ---",
+        "",
+        *figures_lines(config, "0.0" if tanh_targets else "0.5"),
+        "",
+        "",
         *_callback_lines(config),
         "",
-        "# --- " + gettext("training: one fit, the test set as validation data") + " ---",
-        f"history = model.fit(x_train, y_train, batch_size={config.batch_size}, epochs={config.epochs}, "
-        "validation_data=(x_test, y_test), callbacks=callbacks, verbose=0)",
+        "# --- " + gettext("training: one fit over the playground's batches") + " ---",
+        f"history = model.fit(batches, epochs={config.epochs}, shuffle=False, "
+        "callbacks=[PlaygroundOrder(batches), PlaygroundFigures(), *callbacks], verbose=0)",
+        "final = figures(model)  # " + gettext("the weights kept: EarlyStopping may have restored the best epoch's"),
         "print('epochs run:', len(history.history['loss']))",
-        "print('train loss:', history.history['loss'][-1], 'test loss:', history.history['val_loss'][-1])",
+        "print('train loss:', final['loss'], 'test loss:', final['val_loss'])",
         "model.save('playground_model.keras')",
         "",
     ]

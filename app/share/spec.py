@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npformat
 
-from app.config.run_config import ConfigError, RunConfig, parse_config
+from app.config.parse import ConfigError, parse_config
+from app.config.run_config import RunConfig
 
 FORMAT = "keras-playground/1"
 MAX_SPEC_BYTES = 256 * 1024
@@ -142,6 +143,10 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
     return out
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(constant)
+
+
 def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np.ndarray]]:
     """Validate an uploaded spec + weights pair; returns the config and weights or raises ImportRefused."""
     if len(spec_bytes) > MAX_SPEC_BYTES:
@@ -150,9 +155,9 @@ def load_import(spec_bytes: bytes, npz_bytes: bytes) -> tuple[RunConfig, list[np
         raise ImportRefused("weights", N_("the weights are larger than %(mib)s MiB"),
                             mib=MAX_NPZ_BYTES // (1024 * 1024))
     _refuse_foreign(spec_bytes, "spec")
-    try:
-        doc = json.loads(spec_bytes.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    try:  # NaN and Infinity are not JSON; 100,000 nested brackets fit in the size limit
+        doc = json.loads(spec_bytes.decode("utf-8"), parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ImportRefused("spec", N_("the spec is not valid JSON")) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ImportRefused("spec", N_("the spec's format must be '%(format)s'"), format=FORMAT)

@@ -4,6 +4,8 @@ A teacher saves a run (config, final figures, curves, weights) and shares its li
 learners open and fork it. Renaming and deleting need the edit token handed out once
 at save time (only its hash is stored). A sweep is stored when it ends, so its table
 can be shown from a link in a later class. The schema comes from Alembic migrations.
+Each saved run records a hash of the client that saved it and its size, so a client's count and
+bytes can be held to a quota; non-finite numbers are stored and served as null (JSON has no NaN).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -19,8 +22,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, String, Text, create_engine, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import DateTime, Integer, String, Text, create_engine, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ID = re.compile(r"[A-Za-z0-9_-]{1,16}")  # what token_urlsafe ids fit in String(16); PostgreSQL refuses longer or NUL
@@ -55,10 +58,12 @@ class SavedRun(Base):
     weights: Mapped[str] = mapped_column(Text)
     forked_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
     edit_token_hash: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoredSweep(Base):
-    """A finished sweep: its full view (app.sweeps.jobs.Sweep.view) as JSON text."""
+    """A finished sweep: its full view (app.sweeps.state.Sweep.view) as JSON text."""
 
     __tablename__ = "sweeps"
 
@@ -70,6 +75,33 @@ class StoredSweep(Base):
 
 class Forbidden(PermissionError):
     """The edit token is missing or wrong."""
+
+
+class QuotaExceeded(Exception):
+    """The client already keeps its quota of saved runs (``kind``: count or bytes, ``limit``)."""
+
+    def __init__(self, kind: str, limit: int) -> None:
+        super().__init__(kind)
+        self.kind, self.limit = kind, limit
+
+
+def _finite(value: Any) -> Any:
+    """The value with NaN and infinities as None (a diverged run's loss is NaN; JSON has none)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=lambda _: None)  # rows stored before NaN was refused
 
 
 def _hash(token: str) -> str:
@@ -92,12 +124,12 @@ def _public(row: SavedRun, full: bool) -> dict[str, Any]:
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
         "forked_from": row.forked_from,
-        "summary": json.loads(row.summary),
-        "config": json.loads(row.config),
+        "summary": _loads(row.summary),
+        "config": _loads(row.config),
     }
     if full:
-        out["history"] = json.loads(row.history)
-        out["weights"] = json.loads(row.weights)
+        out["history"] = _loads(row.history)
+        out["weights"] = _loads(row.weights)
     return out
 
 
@@ -120,22 +152,39 @@ class SavedStore:
         self.engine = create_engine(url)
 
     def save(self, name: str, config: dict, summary: dict, history: dict, weights: list,
-             forked_from: str | None = None) -> tuple[dict[str, Any], str]:
-        """Store a run; returns its public record and the edit token (shown once)."""
+             forked_from: str | None = None, owner: str | None = None,
+             quota: tuple[int, int] | None = None) -> tuple[dict[str, Any], str]:
+        """Store a run; returns its public record and the edit token (shown once).
+
+        With an owner (a client key) and a quota (runs, bytes), QuotaExceeded when the owner's saved
+        runs would pass either.
+        """
         token = secrets.token_urlsafe(18)
         now = _now()
-        row = SavedRun(
-            id=secrets.token_urlsafe(9)[:12], name=clean_name(name), created_at=now, updated_at=now,
-            config=json.dumps(config), summary=json.dumps(summary), history=json.dumps(history),
-            weights=json.dumps(weights), forked_from=None, edit_token_hash=_hash(token),
-        )
+        texts = {"config": _dumps(config), "summary": _dumps(summary), "history": _dumps(history),
+                 "weights": _dumps(weights)}
+        name = clean_name(name)
+        size = sum(len(t) for t in texts.values()) + len(name)
+        row = SavedRun(id=secrets.token_urlsafe(9)[:12], name=name, created_at=now, updated_at=now,
+                       forked_from=None, edit_token_hash=_hash(token), size=size,
+                       owner=_hash(owner) if owner else None, **texts)
         with Session(self.engine) as session, session.begin():
+            if owner and quota:
+                self._check_quota(session, row.owner, size, quota)
             if possible_id(forked_from) and session.get(SavedRun, forked_from) is not None:
                 row.forked_from = forked_from  # a link only to a run that exists
             session.add(row)
             session.flush()
             record = _public(row, full=False)
         return record, token
+
+    def _check_quota(self, session: Session, owner: str | None, size: int, quota: tuple[int, int]) -> None:
+        count, used = session.execute(select(func.count(), func.coalesce(func.sum(SavedRun.size), 0))
+                                      .where(SavedRun.owner == owner)).one()
+        if count >= quota[0]:
+            raise QuotaExceeded("count", quota[0])
+        if used + size > quota[1]:
+            raise QuotaExceeded("bytes", quota[1])
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         """The full record (with curves and weights), or None."""
@@ -148,8 +197,9 @@ class SavedStore:
     def list(self, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Newest first, without curves and weights; and the total count."""
         with Session(self.engine) as session:
-            rows = session.scalars(
-                select(SavedRun).order_by(SavedRun.created_at.desc()).limit(limit).offset(offset)
+            rows = session.scalars(  # the large columns are never read for a list
+                select(SavedRun).options(defer(SavedRun.history), defer(SavedRun.weights))
+                .order_by(SavedRun.created_at.desc()).limit(limit).offset(offset)
             ).all()
             total = session.scalar(select(func.count()).select_from(SavedRun))
             return [_public(r, full=False) for r in rows], int(total or 0)

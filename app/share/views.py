@@ -2,126 +2,101 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
-import threading
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from flask_babel import gettext
 
-from app.runner.base import RunFull, UnknownRun
+from app.runner.tasks import TaskBusy, TaskError, TaskTimeout
+from app.settings import current
+from app.share.checks import (
+    HISTORY_KEYS,
+    MAX_OFFSET,
+    MAX_RUN_ID,
+    SAVED_ID,
+    boundary_of,
+    count_arg,
+    history_of,
+    json_object,
+    name_of,
+)
 from app.share.codegen import python_script
 from app.share.keras_file import build_keras_file
-from app.share.spec import ImportRefused, decode_weights, encode_weights, load_import, spec_document, weights_npz
-from app.share.store import Forbidden, SavedStore
+from app.share.spec import decode_weights, encode_weights, load_import, spec_document, weights_npz
+from app.share.store import QuotaExceeded
 from app.web.errors import ApiError
-from app.web.runs import runner, settings_from_request, validated
+from app.web.limits import client_key
+from app.web.requests import runner, settings_from_request, store, validated
 
 bp = Blueprint("saved", __name__)
-_lock = threading.Lock()
-HISTORY_KEYS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate")
-MAX_HISTORY = 50_000
-MAX_GRID = 100  # RunConfig.grid_resolution's bound
 
 
-def store() -> SavedStore:
-    """The app's store, created (and migrated) on first use."""
-    with _lock:
-        if "kp_store" not in current_app.extensions:
-            current_app.extensions["kp_store"] = SavedStore(current_app.config["KP_DATABASE_URL"])
-        return current_app.extensions["kp_store"]
+def _quota() -> tuple[int, int]:
+    """(saved runs, bytes) one client may keep: KP_SAVED_PER_CLIENT, KP_SAVED_QUOTA_MIB."""
+    settings = current()
+    return settings.saved_per_client, int(settings.saved_quota_mib * 1024 * 1024)
 
 
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ApiError(400, gettext("send a JSON object"), "body")
-    return data
-
-
-def _name(data: dict) -> str:
-    name = data.get("name", "")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
-        raise ApiError(400, gettext("a name of 1 to 200 characters is required"), "name")
-    return name.strip()
-
-
-def _history(value: Any) -> dict[str, list]:
-    """Curves from the page: lists of numbers (or null) under the known keys, bounded in size."""
-    if value is None:
-        return {k: [] for k in HISTORY_KEYS}
-    if not isinstance(value, dict) or set(value) - set(HISTORY_KEYS):
-        raise ApiError(400, gettext("history must be an object with keys among %(keys)s",
-                                    keys=", ".join(HISTORY_KEYS)), "history")
-    out = {}
-    for key in HISTORY_KEYS:
-        items = value.get(key, [])
-        if not isinstance(items, list) or len(items) > MAX_HISTORY or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in items):
-            raise ApiError(400, gettext("must be a list of at most %(n)s numbers", n=MAX_HISTORY), f"history.{key}")
-        out[key] = items
-    return out
-
-
-def _boundary(value: Any) -> dict[str, Any] | None:
-    """The page's last boundary grid (frame encoding: base64 of resolution² uint8), shown when the run is opened."""
-    if value is None:
-        return None
+def _save(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
+    """store().save under the requesting client's quota; 429 naming "saved" when it is used up."""
     try:
-        resolution, data = int(value["resolution"]), value["data"]
-        size = len(base64.b64decode(data, validate=True))
-    except (TypeError, KeyError, ValueError, binascii.Error):
-        size, resolution = -1, 0
-    if not 2 <= resolution <= MAX_GRID or size != resolution * resolution:
-        raise ApiError(400, gettext("must be {resolution, data} as in a frame's boundary"), "boundary")
-    return {"resolution": resolution, "extent": [-6, 6], "data": data}
+        return store().save(*args, **kwargs, owner=client_key(), quota=_quota())
+    except QuotaExceeded as exc:
+        message = (gettext("you already keep %(n)s saved runs; delete one first", n=exc.limit)
+                   if exc.kind == "count" else
+                   gettext("your saved runs would use more than %(mib)s MiB; delete one first",
+                           mib=exc.limit // (1024 * 1024)))
+        raise ApiError(429, message, "saved") from None
+
+
+RETRY_FAILED = 5  # seconds: a failed .keras build (its process died) is worth one more try soon
+
 
 
 def _saved(saved_id: str) -> dict[str, Any]:
-    record = store().get(saved_id)
+    record = store().get(saved_id) if SAVED_ID.match(saved_id) else None
     if record is None:
-        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
+        raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id[:40]), "saved")
     return record
 
 
 @bp.post("/api/saved")
 def save_run():
     """Save a finished run by its id (weights and final figures from the server), with the page's curves."""
-    data = _object(settings_from_request())
-    name = _name(data)
+    data = json_object(settings_from_request())
+    name = name_of(data)
     run_id = data.get("run_id")
-    if not isinstance(run_id, str):
+    if not isinstance(run_id, str) or not 1 <= len(run_id) <= MAX_RUN_ID:
         raise ApiError(400, gettext("run_id of a finished run is required"), "run_id")
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run_id") from None
+    forked = data.get("forked_from")
+    if forked is not None and not (isinstance(forked, str) and SAVED_ID.match(forked)):
+        raise ApiError(400, gettext("must be the id of a saved run (1 to 16 letters, digits, - or _) or null"),
+                       "forked_from")
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then save"), "run_id")
     if "weights" not in result:
         raise ApiError(409, gettext("the run ended before it trained: there are no weights to save"), "run_id")
     summary = {k: v for k, v in result.items() if k != "weights"}
-    boundary = _boundary(data.get("boundary"))
+    boundary = boundary_of(data.get("boundary"))
     if boundary:
         summary["boundary"] = boundary
-    forked = data.get("forked_from") if isinstance(data.get("forked_from"), str) else None
-    record, token = store().save(name, status["config"], summary, _history(data.get("history")),
-                                 result["weights"], forked)
+    history = history_of(data.get("history"))
+    record, token = _save(name, status["config"], summary, history, result["weights"], forked)
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201
 
 
 @bp.get("/api/saved")
 def list_saved():
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise ApiError(400, gettext("limit and offset must be integers"), "limit") from None
+    limit = min(max(count_arg("limit", 50), 1), 200)
+    offset = count_arg("offset", 0)
+    if offset > MAX_OFFSET:
+        raise ApiError(400, gettext("must be an integer from %(low)s to %(high)s", low=0, high=MAX_OFFSET), "offset")
     items, total = store().list(limit, offset)
     for item in items:
         item["summary"].pop("boundary", None)  # only the opened run needs its picture
@@ -143,11 +118,8 @@ def open_saved(saved_id: str):
 
 @bp.patch("/api/saved/<saved_id>")
 def rename_saved(saved_id: str):
-    data = _object(settings_from_request())
-    try:
-        record = store().rename(saved_id, request.headers.get("X-Edit-Token"), _name(data))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    data = json_object(settings_from_request())
+    record = store().rename(saved_id, request.headers.get("X-Edit-Token"), name_of(data))
     if record is None:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return jsonify(record)
@@ -155,10 +127,7 @@ def rename_saved(saved_id: str):
 
 @bp.delete("/api/saved/<saved_id>")
 def delete_saved(saved_id: str):
-    try:
-        found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
-    except Forbidden:
-        raise ApiError(403, gettext("this saved run can only be changed with its edit token"), "edit_token") from None
+    found = store().delete(saved_id, request.headers.get("X-Edit-Token"))
     if not found:
         raise ApiError(404, gettext("no saved run '%(id)s'", id=saved_id), "saved")
     return "", 204
@@ -169,10 +138,7 @@ def run_saved(saved_id: str):
     """Fork: a new run that starts from the saved weights (training continues from them)."""
     record = _saved(saved_id)
     config = validated(record["config"])
-    try:
-        created = runner().submit(config, weights=record["weights"])
-    except RunFull as exc:
-        raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    created = runner().submit(config, weights=record["weights"])
     return jsonify({**created, "events_url": f"/api/runs/{created['id']}/events"}), 201
 
 
@@ -191,12 +157,7 @@ def _export(config_data: dict, weights: list, history: dict | None, kind: str, s
     if kind == "weights.npz":
         return _download(weights_npz(config, decode_weights(weights)), "application/octet-stream", f"{stem}.npz")
     if kind == "model.keras":
-        try:
-            data = build_keras_file(config, weights)
-        except (RuntimeError, OSError) as exc:
-            raise ApiError(503, gettext("could not build the .keras file now: %(error)s", error=exc),
-                           "export") from None
-        return _download(data, "application/octet-stream", f"{stem}.keras")
+        return _download(_keras_file(config, weights), "application/octet-stream", f"{stem}.keras")
     if kind == "script.py":
         return _download(_script(config), "text/x-python", f"{stem}.py")
     if kind == "history.csv" and history is not None:
@@ -210,6 +171,22 @@ def _export(config_data: dict, weights: list, history: dict | None, kind: str, s
     raise ApiError(404, gettext("export kinds: %(kinds)s", kinds=", ".join(kinds)), "kind")
 
 
+def _keras_file(config, weights: list) -> bytes:
+    """The .keras file from the task pool: busy -> 503 + Retry-After, too slow -> 504, failed -> 503."""
+    try:
+        return build_keras_file(config, weights)
+    except TaskBusy as exc:
+        message = gettext("every .keras builder is busy; try again in %(seconds)s s", seconds=exc.retry_after)
+        raise ApiError(503, message, "export", headers={"Retry-After": str(exc.retry_after)}) from None
+    except TaskTimeout as exc:
+        raise ApiError(504, gettext("building the .keras file took longer than %(seconds)s s and was stopped; "
+                                    "try again, or download the spec and weights instead", seconds=f"{exc.seconds:g}"),
+                       "export") from None
+    except (TaskError, OSError) as exc:
+        raise ApiError(503, gettext("could not build the .keras file now: %(error)s", error=exc), "export",
+                       headers={"Retry-After": str(RETRY_FAILED)}) from None
+
+
 @bp.get("/api/saved/<saved_id>/export/<kind>")
 def export_saved(saved_id: str, kind: str):
     """spec.json, weights.npz, model.keras, script.py or history.csv of a saved run."""
@@ -220,11 +197,8 @@ def export_saved(saved_id: str, kind: str):
 @bp.get("/api/runs/<run_id>/export/<kind>")
 def export_run(run_id: str, kind: str):
     """spec.json, weights.npz, model.keras or script.py of a finished run (kept 10 minutes), without saving it."""
-    try:
-        result = runner().result(run_id)
-        status = runner().status(run_id)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s'", id=run_id), "run") from None
+    result = runner().result(run_id)
+    status = runner().status(run_id)
     if result is None:
         raise ApiError(409, gettext("the run has not finished yet: stop it or let it end, then export"), "run")
     if "weights" not in result:
@@ -253,11 +227,8 @@ def import_model():
     spec, weights = request.files.get("spec"), request.files.get("weights")
     if spec is None or weights is None:
         raise ApiError(400, gettext("send multipart form files 'spec' (our JSON spec) and 'weights' (.npz)"), "spec")
-    try:
-        config, arrays = load_import(spec.read(), weights.read())
-    except ImportRefused as exc:
-        raise ApiError(400, gettext(exc.template, **exc.params), exc.field) from None
+    config, arrays = load_import(spec.read(), weights.read())
     name = (request.form.get("name") or spec.filename or "imported model")[:200]
-    record, token = store().save(name, config.model_dump(mode="json"), {"imported": True},
-                                 _history(None), encode_weights(arrays))
+    record, token = _save(name, config.model_dump(mode="json"), {"imported": True}, history_of(None),
+                          encode_weights(arrays))
     return jsonify({**record, "edit_token": token, "url": f"/#saved={record['id']}"}), 201

@@ -1,3 +1,3 @@
-"""Sweeps: plan (grid/random expansion, results table; pure), jobs (runs through the runner), views (blueprint).
+"""Sweeps: plan (expansion, results table; pure), state (a sweep and its trials), jobs (the scheduler), views.
 
 May import app.config, app.runner, app.share (the store). No TensorFlow."""

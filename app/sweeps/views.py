@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext
-from pydantic import ValidationError
 
 from app.config.lessons import lesson_by_id, lesson_configs
-from app.config.run_config import ConfigError, _describe
-from app.share.views import store
-from app.sweeps.jobs import Sweep, SweepManager, SweepSettings
-from app.sweeps.plan import MAX_RUNS, METRICS, SweepSpec, expand
+from app.settings import current
+from app.sweeps.jobs import SweepManager, SweepSettings
+from app.sweeps.plan import MAX_RUNS, METRICS, expand, parse_spec
+from app.sweeps.state import Sweep
+from app.web.body import json_body
 from app.web.errors import ApiError
-from app.web.streaming import HEADERS, parse_last_event_id, sse
+from app.web.limits import client_key
+from app.web.ownership import require_owner
+from app.web.requests import store
+from app.web.stream_caps import stream_response
+from app.web.streaming import parse_last_event_id, sse
 
 bp = Blueprint("sweeps", __name__)
 
@@ -30,7 +33,7 @@ def manager() -> SweepManager:
     """This app's sweep manager (one per web process, next to its runner)."""
     ext = current_app.extensions
     if "kp_sweeps" not in ext:
-        settings = SweepSettings.from_mapping({**os.environ, **current_app.config})
+        settings = SweepSettings.from_settings(ext["kp_settings"])
         db = store()  # the saved runs' database: finished sweeps are stored beside them
         ext["kp_sweeps"] = SweepManager(ext["kp_runner"], settings,
                                         archive=lambda sweep: db.save_sweep(sweep.id, sweep.state, sweep.view()),
@@ -38,11 +41,13 @@ def manager() -> SweepManager:
     return ext["kp_sweeps"]
 
 
+def _trials_per_client() -> int:
+    """KP_SWEEP_TRIALS_PER_CLIENT (0 = no cap): trials one learner's unfinished sweeps may still have to run."""
+    return current().sweep_trials_per_client
+
+
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(data, dict):
-        raise ApiError(400, gettext("send a JSON object: a sweep spec or {\"lesson\": id}"), "body")
-    return data
+    return json_body(gettext("send a JSON object: a sweep spec or {\"lesson\": id}"))
 
 
 def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, Any], str]:
@@ -50,9 +55,9 @@ def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, 
     if unknown:
         raise ApiError(400, gettext("unknown field '%(name)s'; a lesson sweep takes lesson and repeats",
                                     name=unknown[0]), unknown[0])
-    lesson = lesson_by_id(str(data["lesson"]))
+    lesson = lesson_by_id(str(data["lesson"])[:80])
     if lesson is None:
-        raise ApiError(404, gettext("no lesson with id '%(id)s'", id=data["lesson"]), "lesson")
+        raise ApiError(404, gettext("no lesson with id '%(id)s'", id=str(data["lesson"])[:80]), "lesson")
     repeats = data.get("repeats", 1)
     if not isinstance(repeats, int) or isinstance(repeats, bool) or not 1 <= repeats <= 5:
         raise ApiError(400, gettext("must be an integer from 1 to 5"), "repeats")
@@ -71,18 +76,10 @@ def _lesson_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, 
 
 
 def _spec_runs(data: dict[str, Any]) -> tuple[str, list[str], list, dict[str, Any], None]:
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        errors = [_describe(e) for e in exc.errors()]
-        for e in errors:
-            e["message"] = e["message"].removeprefix("Value error, ")
-        raise ApiError(400, errors[0]["message"], errors=errors) from None
-    try:
-        runs = expand(spec)
-    except ConfigError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
-    return spec.mode, list(spec.params), runs, spec.base, None
+    spec = parse_spec(data)
+    runs = expand(spec)
+    base = {k: v for k, v in spec.base.items() if k not in spec.params}  # swept values are never stored twice
+    return spec.mode, list(spec.params), runs, base, None
 
 
 def _sweep(sweep_id: str) -> Sweep:
@@ -99,11 +96,17 @@ def create_sweep():
     data = _body()
     kind, params, runs, base, lesson = _lesson_runs(data) if "lesson" in data else _spec_runs(data)
     sweeps = manager()
-    client = request.remote_addr or "unknown"
+    client = client_key()  # the cookie, as every per-client limit (a class behind one NAT shares an address)
     cap = sweeps.settings.per_client
     if sweeps.active_for(client) >= cap:
         raise ApiError(429, gettext("you already have %(n)s sweeps running; wait for one to finish or cancel it",
                                     n=cap), "sweeps", headers={"Retry-After": "10"})
+    trials_cap = _trials_per_client()
+    waiting = sweeps.unfinished_trials(client)
+    if trials_cap and waiting + len(runs) > trials_cap:
+        raise ApiError(429, gettext("your sweeps already have %(n)s trials to run and this one adds %(more)s; at most "
+                                    "%(max)s per learner: wait for them or cancel a sweep", n=waiting,
+                                    more=len(runs), max=trials_cap), "sweeps", headers={"Retry-After": "30"})
     sweep = sweeps.create(client, kind, params, runs, base, lesson)
     body = {"id": sweep.id, "runs": len(runs), "events_url": f"/api/sweeps/{sweep.id}/events"}
     return jsonify(body), 201, {"Location": f"/api/sweeps/{sweep.id}"}
@@ -121,15 +124,16 @@ def sweep_events(sweep_id: str):
     sweep = _sweep(sweep_id)
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id")) or 0
     heartbeat = current_app.extensions["kp_runner"]().settings.heartbeat
-    return Response(stream_with_context(sse(sweep.follow(last, heartbeat))), mimetype="text/event-stream",
-                    headers=HEADERS)
+    return stream_response(f"sweep:{sweep_id}", lambda: sse(sweep.follow(last, heartbeat)))
 
 
 @bp.post("/api/sweeps/<sweep_id>/cancel")
 def cancel_sweep(sweep_id: str):
-    """Stop the sweep: pending trials are dropped, running ones stopped (their slots free at once)."""
+    """Stop the sweep (its creator only): pending trials are dropped, running ones stopped at once."""
     sweep = _sweep(sweep_id)
-    manager().cancel(sweep)
+    if not sweep.ended:  # cancelling an ended sweep changes nothing (and its owner may be forgotten by a restart)
+        require_owner("sweep", sweep_id)
+        manager().cancel(sweep)
     return jsonify(sweep.progress())
 
 

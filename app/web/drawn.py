@@ -19,12 +19,6 @@ from app.web.uploads import owner
 bp = Blueprint("drawn", __name__)
 
 
-def _quota_errors() -> tuple[type[Exception], ...]:
-    """The upload store's quota error, when the store has quotas: refused like an upload over its quota."""
-    error = getattr(upload_store, "QuotaExceeded", None)
-    return (error,) if error is not None else ()
-
-
 def _translate(error: dict) -> str:
     """A DrawnError entry's message in the reader's language (its id is marked with N_ in app/data/drawn.py)."""
     msgid, params = error["msgid"], error["params"]
@@ -49,9 +43,12 @@ def create_drawn():
         raise ApiError(400, errors[0]["message"], errors=errors) from None
     try:
         meta = drawn.save(table, owner(create=True))
-    except _quota_errors() as exc:
-        raise ApiError(429, _("you already keep too many uploads and drawn sets; delete one (or wait for one to "
-                              "expire) first"), "points", headers={"Retry-After": str(exc.retry_after)}) from None
+    except upload_store.QuotaExceeded as exc:  # drawn sets count towards the owner's upload quota
+        message = (_("you already keep %(n)d uploads; delete one (or wait for one to expire) first", n=exc.limit)
+                   if exc.kind == "count" else
+                   _("your uploads would use more than %(mib)g MiB; delete one (or wait for one to expire) first",
+                     mib=exc.limit / 1024 / 1024))
+        raise ApiError(429, message, "points", headers={"Retry-After": str(exc.retry_after)}) from None
     return jsonify(_public(meta)), 201, {"Location": f"/api/drawn/{meta['id']}"}
 
 

@@ -1,14 +1,32 @@
-"""One error shape for the whole API: {"errors": [{"field", "message"}]}, never a 500 for bad input."""
+"""One error shape for the whole API, {"errors": [{"field", "message"}]}, and the one mapping of domain errors.
+
+Views raise domain errors (an unknown run, a full pool, invalid settings, a refused import...) and never build
+error responses: each domain exception is registered here once with its status, its `field` and (429)
+Retry-After. ApiError remains for refusals that belong to the HTTP edge itself (a wrong content type...).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, jsonify
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from app.config.parse import ConfigError
+from app.data.csv_table import CsvError
+from app.engine.weight_edit import EditRefused
+from app.lab.jobs import LabBusy, LabInvalid
+from app.lab.plan import LabError
+from app.runner.base import RunFull, UnknownRun
+from app.share.spec import ImportRefused
+from app.share.store import Forbidden
+
 log = logging.getLogger(__name__)
+
+Errors = list[dict[str, Any]]
 
 
 class ApiError(Exception):
@@ -31,8 +49,42 @@ def error_response(status: int, errors: list[dict[str, str]], headers: dict | No
     return response
 
 
+def _one(field: str, message: Any) -> Errors:
+    return [{"field": field, "message": str(message)}]
+
+
+def _retry(exc: Any) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
+
+
+# Domain exception -> (status, its errors, its headers). The one place where they become HTTP.
+DOMAIN_ERRORS: dict[type[Exception], tuple[int, Callable[[Any], Errors], Callable[[Any], dict[str, str]] | None]] = {
+    UnknownRun: (404, lambda e: _one("run", gettext(
+        "no run with id '%(id)s' (finished runs are kept for 10 minutes)", id=e.run_id)), None),
+    RunFull: (429, lambda e: _one("runs", e), _retry),
+    ConfigError: (400, lambda e: e.errors, None),
+    CsvError: (400, lambda e: e.errors, None),
+    LabError: (400, lambda e: e.errors, None),
+    LabInvalid: (400, lambda e: _one(e.field, e), None),
+    LabBusy: (429, lambda e: _one("jobs", e), _retry),
+    EditRefused: (400, lambda e: _one(e.field, e.message), None),
+    ImportRefused: (400, lambda e: _one(e.field, gettext(e.template, **e.params)), None),
+    Forbidden: (403, lambda e: _one("edit_token", gettext("this saved run can only be changed with its edit token")),
+                None),
+}
+
+
+def _domain_handler(status: int, errors: Callable[[Any], Errors], headers: Callable[[Any], dict[str, str]] | None):
+    def handle(exc: Exception):
+        return error_response(status, errors(exc), headers(exc) if headers else None)
+
+    return handle
+
+
 def register(app: Flask) -> None:
-    """Install the handlers: ApiError, HTTP errors (404, 405, 413...) and unexpected ones, all as JSON."""
+    """Install the handlers: domain errors, ApiError, HTTP errors (404, 405, 413...) and unexpected ones, as JSON."""
+    for kind, (status, errors, headers) in DOMAIN_ERRORS.items():
+        app.register_error_handler(kind, _domain_handler(status, errors, headers))
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

@@ -14,7 +14,9 @@ from pathlib import Path
 from babel import support
 from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, has_request_context, jsonify, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
+
+from app.config import text
 
 LANGUAGES = ("en", "zh_TW")
 HTML_LANG = {"en": "en", "zh_TW": "zh-TW"}  # BCP 47, for <html lang> and Intl in the page
@@ -97,9 +99,19 @@ def _template_globals() -> dict:
     return {"html_lang": HTML_LANG[lang], "page_lang": lang, "page_messages": page_catalogue(lang)}
 
 
+def _locale_name() -> str:
+    """The request's catalogue locale for the Flask-free core's numbers ('en' outside a request)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else "en"
+
+
 def register(app: Flask) -> None:
-    """Attach Flask-Babel; `_()` and `get_locale()` are then usable in views and templates."""
+    """Attach Flask-Babel; `_()` and `get_locale()` are then usable in views and templates.
+
+    The Flask-free core (app/config/text.py) renders its message ids through the same catalogue and locale.
+    """
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
+    text.install(gettext, _locale_name)
     app.context_processor(_template_globals)
     app.register_blueprint(bp)

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 from functools import cache
-from pathlib import Path
 
 from flask import Blueprint, abort, render_template, send_file
 
 from app.config.fields import describe_fields
 from app.config.run_config import RunConfig
 from app.runner.base import LIVE_FIELDS
+from app.web.assets import plotly_bundle
 
 bp = Blueprint("pages", __name__)
 
 ONE_YEAR = 365 * 24 * 3600  # the URL carries the version, so a new plotly gets a new URL
-
-
-@cache
-def plotly_bundle() -> tuple[Path, str]:
-    """Path and version of the installed plotly package's plotly.min.js (found without importing plotly)."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the plotly package is not installed; pip install -r requirements.txt")
-    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-    return path, importlib.metadata.version("plotly")
 
 
 @cache

@@ -4,79 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
+from redis.exceptions import RedisError
 
+from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
+from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
+from app.config.live import LIVE_FIELDS, check_live_keys, live_change
 from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
-from app.config.run_config import (
-    LEARNING_RATES,
-    REGULARIZATION_RATES,
-    ConfigError,
-    RunConfig,
-    find_dataset,
-    parse_config,
-)
+from app.config.run_config import RunConfig
 from app.data import datasets
 from app.data.features import FEATURES
 from app.engine.weight_edit import check_edit
-from app.runner.base import LIVE_FIELDS, RunFull, UnknownRun
 from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
-from app.web.streaming import HEADERS, parse_last_event_id, sse
+from app.web.ownership import require_owner
+from app.web.requests import run_config_of, runner, settings_from_request, validated
+from app.web.stream_caps import stream_response
+from app.web.streaming import parse_last_event_id, sse
 
 bp = Blueprint("api", __name__)
 
-LIST_FIELDS = ("features", "hidden_layers")
 START_MODES = ("running", "paused", "step")
-
-
-def runner():
-    """The app's runner, started on first use."""
-    return current_app.extensions["kp_runner"]()
-
-
-def settings_from_request() -> dict[str, Any]:
-    """The request's settings as a dict: a JSON object, or form fields (lists repeated or comma-separated)."""
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ApiError(400, gettext("malformed JSON: send a JSON object of settings"), "body")
-        return data
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        out: dict[str, Any] = {}
-        for key in request.form:
-            values = request.form.getlist(key)
-            if key in LIST_FIELDS:
-                items = [v for value in values for v in value.split(",")]
-                out[key] = [v.strip() for v in items if v.strip()]
-            else:
-                out[key] = values[-1]
-        return out
-    raise ApiError(400, gettext("wrong content type '%(type)s': send application/json or form fields",
-                                type=request.mimetype or "none"), "content_type")
-
-
-def validated(data: Any) -> RunConfig:
-    try:
-        return parse_config(data)
-    except ConfigError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
-
-
-def _run(run_id: str, fn, *args):
-    try:
-        return fn(run_id, *args)
-    except UnknownRun:
-        raise ApiError(404, gettext("no run with id '%(id)s' (finished runs are kept for 10 minutes)", id=run_id),
-                       "run") from None
 
 
 @bp.get("/healthz")
 def healthz():
-    """200 with workers and run counts; the runner is started if it was not yet."""
-    return jsonify({"status": "ok", **runner().health()})
+    """200 with workers, run and stream counts; 503 saying so when the run store (Redis) is down."""
+    streams = current_app.extensions["kp_streams"].health()
+    try:
+        health = runner().health()
+    except RedisError as exc:
+        message = gettext("The server's run store (Redis) is not answering; try again in %(s)s s.", s=10)
+        return jsonify({"status": "unavailable", "redis": "down", "message": message, "error": type(exc).__name__,
+                        "streams": streams}), 503, {"Retry-After": "10"}
+    return jsonify({"status": "ok", **health, "streams": streams})
 
 
 @bp.get("/api/config")
@@ -153,17 +117,14 @@ def create_run():
     if start not in START_MODES:
         raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
     config = validated(settings_from_request())
-    try:
-        created = runner().submit(config, start=start)
-    except RunFull as exc:
-        raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    created = runner().submit(config, start=start)
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
     return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
 
 
 @bp.get("/api/runs/<run_id>")
 def run_status(run_id: str):
-    return jsonify(_run(run_id, runner().status))
+    return jsonify(runner().status(run_id))
 
 
 @bp.post("/api/runs/<run_id>/<action>")
@@ -173,18 +134,28 @@ def run_control(run_id: str, action: str):
         raise ApiError(404, gettext("unknown action '%(action)s'; use pause, resume, step, stop, set, edit or "
                                     "regenerate", action=action), "action")
     args: dict[str, Any] = {}
-    if action in ("set", "edit", "regenerate"):
-        args = _control_args(action, settings_from_request() if request.content_length else {})
-    if action == "edit":
-        check_edit(args, RunConfig.model_validate(_run(run_id, runner().status)["config"]))
-    return jsonify(_run(run_id, runner().control, action, args))
+    if action in ("set", "edit", "regenerate"):  # a malformed body is a 400 before the run is looked up
+        data = settings_from_request() if request.content_length else {}
+        if action == "regenerate":
+            args = {"seed": _number(_object(data), "seed", 0, 2**31 - 1, int)}
+        else:
+            args = check_live_keys(data) if action == "set" else _edit_args(_object(data))
+    status = runner().status(run_id)  # then 404 for an unknown id, before 403 for someone else's run
+    require_owner("run", run_id)
+    if action in ("set", "edit"):  # checked against the run's own config: what the workers receive is valid for it
+        config = run_config_of(status)  # 409 when its upload was deleted since it started
+        if action == "set":
+            args = live_change(config, args)
+        else:
+            check_edit(args, config)
+    return jsonify(runner().control(run_id, action, args))
 
 
 def _number(data: dict, key: str, low: float, high: float, kind=float) -> Any:
     value = data.get(key)
     try:
         number = kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ApiError(400, gettext("must be a number from %(low)s to %(high)s", low=low, high=high), key) from None
     if not low <= number <= high or (kind is int and str(value).strip() != str(number)):
         message = (gettext("must be an integer from %(low)s to %(high)s", low=low, high=high) if kind is int
@@ -193,18 +164,14 @@ def _number(data: dict, key: str, low: float, high: float, kind=float) -> Any:
     return number
 
 
-def _control_args(action: str, data: Any) -> dict[str, Any]:
+def _object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, gettext("expected a JSON object"), "body")
-    if action == "set":
-        unknown = [k for k in data if k not in LIVE_FIELDS]
-        if unknown or not data:
-            raise ApiError(400, gettext("only %(fields)s change live; other settings start a new run",
-                                        fields=", ".join(LIVE_FIELDS)), unknown[0] if unknown else "body")
-        values = validated(data).model_dump()  # the same bounds and messages as at the start of a run
-        return {k: values[k] for k in data}
-    if action == "regenerate":
-        return {"seed": _number(data, "seed", 0, 2**31 - 1, int)}
+    return data
+
+
+def _edit_args(data: dict[str, Any]) -> dict[str, Any]:
+    """A weight or bias edit: kind, layer, value and the indices (checked against the network by check_edit)."""
     kind = data.get("kind", "weight")
     if kind not in ("weight", "bias"):
         raise ApiError(400, gettext("must be 'weight' or 'bias'"), "kind")
@@ -219,7 +186,6 @@ def _control_args(action: str, data: Any) -> dict[str, Any]:
 
 @bp.get("/api/runs/<run_id>/events")
 def run_events(run_id: str):
-    """The run's event stream (SSE); Last-Event-ID resumes from the buffer."""
+    """The run's event stream (SSE), open to anyone with the id; Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
-    events = _run(run_id, runner().events, last)
-    return Response(stream_with_context(sse(translated_events(events))), mimetype="text/event-stream", headers=HEADERS)
+    return stream_response(f"run:{run_id}", lambda: sse(translated_events(runner().events(run_id, last))))

@@ -6,7 +6,6 @@ is not an account, only what keeps one learner's list apart from another's.
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Blueprint, g, jsonify, request
@@ -14,16 +13,18 @@ from flask_babel import gettext as _
 
 from app.data import csv_table as csvdata
 from app.data import upload_store
+from app.settings import current
 from app.web.errors import ApiError
 
 bp = Blueprint("uploads", __name__)
 
 COOKIE = "kp_owner"
+MAX_LABEL = 200  # characters of the label column's name (csv_table.MAX_CELL)
 
 
 def max_bytes() -> int:
     """The largest CSV accepted (KP_UPLOAD_MAX_KIB, default 4 MiB: 10,000 rows × 100 features fit)."""
-    return int(os.environ.get("KP_UPLOAD_MAX_KIB") or 4096) * 1024
+    return current().upload_max_kib * 1024
 
 
 def owner(create: bool = False) -> str:
@@ -56,11 +57,17 @@ def create_upload():
     if len(raw) > limit:
         raise ApiError(413, _("the file is larger than %(kib)d KiB", kib=limit // 1024), "file")
     label = (request.form.get("label") or "").strip() or None
+    if label is not None and len(label) > MAX_LABEL:
+        raise ApiError(400, _("a column name of at most %(max)d characters", max=MAX_LABEL), "label")
+    table = csvdata.parse(raw, label)  # CsvError: a 400 naming rows and columns (app/web/errors.py)
     try:
-        table = csvdata.parse(raw, label)
-    except csvdata.CsvError as exc:
-        raise ApiError(400, str(exc), errors=exc.errors) from None
-    meta = upload_store.save(table, owner(create=True), file.filename)
+        meta = upload_store.save(table, owner(create=True), file.filename)
+    except upload_store.QuotaExceeded as exc:
+        message = (_("you already keep %(n)d uploads; delete one (or wait for one to expire) first", n=exc.limit)
+                   if exc.kind == "count" else
+                   _("your uploads would use more than %(mib)g MiB; delete one (or wait for one to expire) first",
+                     mib=exc.limit / 1024 / 1024))
+        raise ApiError(429, message, "file", headers={"Retry-After": str(exc.retry_after)}) from None
     return jsonify(meta), 201, {"Location": f"/api/uploads/{meta['id']}"}
 
 

@@ -18,17 +18,24 @@ from tests.conftest import ROOT, LiveServer, free_port, wait_until
 class RedisServer:
     """redis-server on a free loopback port, data in a temp dir, no persistence."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, port: int | None = None, *extra: str) -> None:
         exe = shutil.which("redis-server")
         assert exe, "redis-server is missing: run `make system-deps`"
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log = open(tmp / "redis.log", "w")
+        self.log = open(tmp / f"redis-{self.port}.log", "a")
         self.process = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(tmp),
-                                         "--save", "", "--appendonly", "no"], stdout=self.log,
+                                         "--save", "", "--appendonly", "no", *extra], stdout=self.log,
                                         stderr=subprocess.STDOUT)
         client = redis.Redis.from_url(self.url)
         wait_until(lambda: self._ping(client), 20, 0.1, "redis-server to answer")
+
+    def restart(self, tmp: Path) -> None:
+        """Kill redis-server hard and start a new one on the same port: every key is gone (no persistence)."""
+        self.process.kill()
+        self.process.wait(10)
+        self.log.close()
+        self.__init__(tmp, self.port)
 
     @staticmethod
     def _ping(client: redis.Redis) -> bool:
@@ -73,7 +80,8 @@ def cohort(tmp_path_factory):
     server = RedisServer(tmp)
     env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "3", "KP_QUEUE_SIZE": "2",
            "KP_RUNS_PER_CLIENT": "3", "KP_CONNECT_TIMEOUT": "600", "KP_DISCONNECT_GRACE": "600",
-           "KP_RUNS_PER_WORKER": "3", "KP_WARM_COPIES": "1"}
+           "KP_RUNS_PER_WORKER": "3", "KP_WARM_COPIES": "1",
+           "KP_STREAMS_PER_CLIENT": "0"}  # the tests share one address (no cookie): no per-client stream cap
     worker = CeleryWorker(tmp, env)
     state = {"worker": worker, "redis": server, "env": env, "tmp": tmp}
     try:

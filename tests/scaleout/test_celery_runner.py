@@ -15,14 +15,20 @@ from tests.sse_client import events
 ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 
 
+TOKENS: dict[str, str] = {}  # run id -> control token: a test stops runs that its learners' tabs started
+
+
 def start(url: str, session: requests.Session | None = None, **settings) -> dict:
     response = (session or requests).post(url + "/api/runs", json=settings, timeout=10)
     assert response.status_code == 201, response.text
+    TOKENS[response.json()["id"]] = response.json()["control_token"]
     return response.json()
 
 
 def stop(url: str, run_id: str) -> None:
-    requests.post(f"{url}/api/runs/{run_id}/stop", timeout=10)
+    token = {"X-Control-Token": TOKENS[run_id]} if run_id in TOKENS else {}  # else made here without a cookie
+    response = requests.post(f"{url}/api/runs/{run_id}/stop", headers=token, timeout=10)
+    assert response.status_code in (200, 404), response.text
 
 
 def test_a_run_end_to_end_through_celery(cohort):
@@ -193,7 +199,7 @@ def test_a_full_cohort_queues_with_positions_then_gives_429(cohort):
 
 def test_a_run_nobody_watches_is_stopped(cohort):
     """The web side is a library: a runner made here, with a short grace, against the same Redis and workers."""
-    from app.config.run_config import parse_config
+    from app.config.parse import parse_config
     from app.runner.base import RunnerSettings
     from app.runner.celery_runner import CeleryRunner
 
@@ -211,7 +217,7 @@ def test_a_run_nobody_watches_is_stopped(cohort):
 
 WATCHER = """
 import sys
-from app.config.run_config import parse_config
+from app.config.parse import parse_config
 from app.runner.base import RunnerSettings
 from app.runner.celery_runner import CeleryRunner
 

@@ -1,0 +1,49 @@
+"""How every TensorFlow process of ours starts: a "spawn" context and TensorFlow limited to one thread of each kind.
+
+Shared by the training workers (pool.py, worker.py, celery_worker.py) and the task pool (tasks.py).
+Importing this module imports no TensorFlow; only single_threaded_tensorflow() does, in the child.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from multiprocessing.process import BaseProcess
+
+log = logging.getLogger(__name__)
+SPAWN = multiprocessing.get_context("spawn")  # never fork: a forked TensorFlow deadlocks
+
+
+def limit_threads() -> None:
+    """One intra-op and one inter-op thread: several processes share the cores without oversubscribing."""
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[name] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tiny networks: the CPU is faster than a GPU round trip
+
+
+def single_threaded_tensorflow() -> None:
+    """Import TensorFlow limited to one thread of each kind: every TensorFlow process (runs, lab, exports)."""
+    limit_threads()
+    from app.runner.quiet_tf import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()  # its start-up notices filtered; real errors pass (quiet_tf.py says why)
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised: the environment variables did it
+
+
+def stop_process(process: BaseProcess, timeout: float, name: str = "process") -> None:
+    """Wait for a process to exit, then terminate it, then kill it: nothing is left running."""
+    process.join(timeout)
+    if process.is_alive():
+        log.warning("%s (pid %s) did not exit; terminating it", name, process.pid)
+        process.terminate()
+        process.join(2)
+    if process.is_alive():
+        process.kill()
+        process.join(2)

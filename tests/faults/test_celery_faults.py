@@ -1,0 +1,219 @@
+"""Faults on the Celery backend: real redis-server, a prefork Celery worker (2 processes x 6 runs), two gunicorn
+web processes, and a class of learners over HTTP whose pages reconnect (Last-Event-ID) to the other web process.
+
+After each fault, issue 25's promise: every run ends with done or error within 30 s, each error says what to do,
+nothing stays queued or running, both training processes are warm again, no key is left without an expiry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import time
+
+import pytest
+import redis
+import requests
+
+from tests.conftest import LiveServer, wait_until
+from tests.faults.learners import BUSY, LEARNERS, SMALL, Learners, check_outcomes, first_wave
+from tests.scaleout.conftest import CeleryWorker, RedisServer
+from tests.sse_client import parse
+
+FIGURES: dict[str, dict] = {}
+# Keys that are not a run's and may live without an expiry: counters for /metrics, Celery's own bookkeeping.
+PERMANENT = ("kp:completed", "kp:frames", "_kombu.", "unacked", "kp-runs")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faults")
+    server = RedisServer(tmp)
+    env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "10", "KP_QUEUE_SIZE": "4",
+           "KP_RUNS_PER_WORKER": "6", "KP_WARM_COPIES": "1", "KP_RUNS_PER_CLIENT": "0",
+           "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15"}
+    worker = CeleryWorker(tmp, env)
+    state = {"redis": server, "worker": worker, "tmp": tmp, "webs": []}
+    try:
+        state["webs"] = webs = [LiveServer(tmp, **env), LiveServer(tmp, **env)]
+        wait_until(lambda: full(webs[0]), 300, 0.5, "two warm Celery training processes")
+        first_wave(lambda: start(webs), lambda run_id, timeout: follow(webs, run_id, timeout))
+        yield state
+    finally:
+        for web in state["webs"]:
+            web.stop()
+        worker.stop()
+        server.stop()
+        print("\ncelery fault figures:", json.dumps(FIGURES, indent=1))
+
+
+def full(web) -> bool:
+    health = web.health()
+    return bool(health) and len(health["workers"]) == 2 and all(w["ready"] for w in health["workers"])
+
+
+def start(webs, **config) -> str | None:
+    """A learner presses play on one of the web processes; None when refused (429) or unreachable."""
+    web = random.choice([w for w in webs if w.process.poll() is None])
+    response = requests.post(web.url + "/api/runs", json={**SMALL, **config}, timeout=10)
+    return response.json()["id"] if response.status_code == 201 else None
+
+
+def follow(webs, run_id: str, timeout: float = 90) -> tuple[str, dict]:
+    """A page's EventSource: read to the end, reconnecting with Last-Event-ID to the other web process."""
+    deadline, last, turn = time.monotonic() + timeout, None, random.randrange(2)
+    while time.monotonic() < deadline:
+        web = webs[turn % len(webs)]
+        turn += 1
+        headers = {"Last-Event-ID": str(last)} if last is not None else {}
+        try:
+            with requests.get(f"{web.url}/api/runs/{run_id}/events", stream=True, headers=headers,
+                              timeout=10) as response:
+                if response.status_code == 404:
+                    return "404", response.json()
+                for event in parse(response, deadline - time.monotonic()):
+                    last = event.get("id", last)
+                    if event["event"] in ("done", "error"):
+                        return event["event"], event["data"]
+        except (requests.RequestException, AssertionError, ValueError):
+            pass
+        time.sleep(0.5)  # the browser's retry delay before it reconnects
+    return "none", {}
+
+
+def class_of(state, count: int = LEARNERS) -> Learners:
+    webs = state["webs"]
+    return Learners(count, lambda: start(webs), lambda run_id: follow(webs, run_id))
+
+
+def web(state) -> LiveServer:
+    return next(w for w in state["webs"] if w.process.poll() is None)
+
+
+def busy(state, active: int = BUSY) -> bool:
+    health = web(state).health()
+    return bool(health) and health["runs"]["active"] >= active
+
+
+def recovered(state, learners: Learners, fault_at: float, name: str, forgotten_before: float | None = None) -> dict:
+    FIGURES[name] = figures = {}
+    report = check_outcomes(learners, fault_at, figures, forgotten_before)
+    wait_until(lambda: full(web(state)), 240, 0.5, "both training processes warm again")
+    report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
+    wait_until(lambda: (h := web(state).health()) and h["runs"]["active"] == 0 and h["runs"]["queued"] == 0,
+               15, 0.2, "no run left queued or running")
+    r = redis.Redis.from_url(state["redis"].url, decode_responses=True)
+    forever = [k for k in r.scan_iter(count=1000) if r.ttl(k) == -1 and not k.startswith(PERMANENT)]
+    assert not forever, f"keys without an expiry: {forever}"
+    return report
+
+
+def process_of(state, run_id: str) -> int:
+    worker = requests.get(f"{web(state).url}/api/runs/{run_id}", timeout=10).json()["worker"]
+    return int(worker.rsplit(":", 1)[1])
+
+
+def status(state, run_id: str) -> dict:
+    return requests.get(f"{web(state).url}/api/runs/{run_id}", timeout=10).json()
+
+
+def taken_but_queued(state) -> set[str]:
+    """Runs still queued whose task a worker has received and not acknowledged (kombu's `unacked` hash)."""
+    r = redis.Redis.from_url(state["redis"].url, decode_responses=True)
+    taken = " ".join(r.hvals("unacked"))
+    return {i for i in r.lrange("kp:queue", 0, -1) if i in taken and r.hget(f"kp:run:{i}", "state") == "queued"}
+
+
+def test_a_process_killed_before_it_picks_its_run_loses_none(cohort):
+    """A process stopped with a task in hand, then killed: Celery re-delivers the task (or the monitor
+    re-sends it) and the run trains elsewhere."""
+    with class_of(cohort) as learners:
+        wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
+        health = web(cohort).health()
+        victim = min(health["workers"], key=lambda w: w["runs"])
+        os.kill(victim["pid"], signal.SIGSTOP)
+        held_ids = wait_until(lambda: taken_but_queued(cohort), 30, 0.05, "a run taken by a process, not started")
+        fault_at = time.monotonic()
+        os.kill(victim["pid"], signal.SIGKILL)
+        report = recovered(cohort, learners, fault_at, "training process killed before it picks a run")
+    ends = {o.run_id: o.event for o in learners.outcomes if o.run_id in held_ids}
+    assert ends and all(e == "done" for e in ends.values()), ends
+    assert report["done"] > report["errors"]
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_a_process_killed_mid_run_errors_its_runs_within_seconds(cohort):
+    with class_of(cohort) as learners:
+        wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
+        running = wait_until(lambda: [o for o in learners.outcomes if o.ended is None and
+                                      status(cohort, o.run_id)["state"] == "running"], 30, 0.1, "a running run")
+        pid = process_of(cohort, running[0].run_id)
+        fault_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        recovered(cohort, learners, fault_at, "training process killed mid-run")
+    mine = next(o for o in learners.outcomes if o.run_id == running[0].run_id)
+    assert mine.event == "error" and mine.data["reason"] == "worker_died", mine
+    assert mine.ended - fault_at < 10 + 3, "the learner waited longer than KP_WORKER_TIMEOUT for the error"
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_a_process_killed_while_it_compiles_a_new_network_loses_no_run(cohort):
+    """Claimed but never trained: the monitor puts the run back at the head of the queue, once."""
+    with class_of(cohort, count=max(2, LEARNERS - 6)) as learners:  # room left: the new network is taken at once
+        wait_until(lambda: busy(cohort, max(1, BUSY - 4)), 120, 0.2, "a busy cohort")
+        for layers in ([7, 5, 3], [6, 6, 5], [5, 7, 2]):
+            run_id = start(cohort["webs"], hidden_layers=layers)
+            state = wait_until(lambda r=run_id: status(cohort, r)["state"] != "queued" and status(cohort, r), 30,
+                               0.02, "a process to take the new network")
+            if state["state"] == "starting":
+                break
+            requests.post(f"{web(cohort).url}/api/runs/{run_id}/stop", timeout=10)
+        else:
+            pytest.fail("no new network was caught compiling")
+        fault_at = time.monotonic()
+        os.kill(int(state["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+        ending = follow(cohort["webs"], run_id)
+        recovered(cohort, learners, fault_at, "training process killed while it compiles")
+    assert ending[0] == "done", ending
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_redis_unreachable_for_5_seconds(cohort):
+    with class_of(cohort) as learners:
+        wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
+        fault_at = time.monotonic()
+        cohort["redis"].process.send_signal(signal.SIGSTOP)  # no answer at all, as across a broken network
+        try:
+            time.sleep(5)  # the fault itself: a 5 s outage (nothing is awaited here)
+        finally:
+            cohort["redis"].process.send_signal(signal.SIGCONT)
+        report = recovered(cohort, learners, fault_at, "Redis unreachable for 5 s")
+    assert report["done"] > report["errors"], report
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_redis_restarted_empty(cohort):
+    with class_of(cohort) as learners:
+        wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
+        fault_at = time.monotonic()
+        cohort["redis"].restart(cohort["tmp"])
+        restarted_at = time.monotonic()
+        wait_until(lambda: learners.ended_since(fault_at) and any(
+            o.event == "done" and o.submitted > fault_at for o in learners.outcomes), 60, 0.2,
+            "a run started after the restart to end done")
+        recovered(cohort, learners, fault_at, "Redis restarted (every key lost)", forgotten_before=restarted_at)
+    lost = [o for o in learners.outcomes if o.submitted < fault_at and o.event == "error"]
+    assert lost and all(o.data["reason"] in ("lost", "connection", "worker_died", "not_started") for o in lost)
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_a_web_process_killed_its_learners_go_on_from_the_other(cohort):
+    with class_of(cohort) as learners:
+        wait_until(lambda: busy(cohort), 120, 0.2, "a busy cohort")
+        fault_at = time.monotonic()
+        os.killpg(cohort["webs"][0].process.pid, signal.SIGKILL)
+        cohort["webs"][0].process.wait(10)
+        report = recovered(cohort, learners, fault_at, "web process killed")
+    assert report["errors"] == 0, report  # the streams resume on the other web process, the runs go on

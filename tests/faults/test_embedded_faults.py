@@ -1,0 +1,163 @@
+"""Faults on the embedded backend, with real spawned training processes and a class of learners.
+
+Each test keeps ~14 learners pressing play on a pool of 2 workers x 6 slots (12 runs in flight, a few queued),
+kills a training process at a chosen moment, then checks issue 25's promise: every run ends with done or error
+within 30 s, each error says what to do, nothing stays queued or running, the pool is back to full capacity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from app.config.parse import parse_config
+from app.runner.base import RunFull, RunnerSettings
+from app.runner.embedded import EmbeddedRunner
+from tests.conftest import wait_until
+from tests.faults.learners import BUSY, LEARNERS, SMALL, Learners, check_outcomes, first_wave
+
+FIGURES: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="module")
+def runner():
+    settings = RunnerSettings(workers=2, runs_per_worker=6, queue_size=4, warm_copies=1, worker_max_runs=10_000,
+                              connect_timeout=60, disconnect_grace=60)
+    runner = EmbeddedRunner(settings)
+    wait_until(lambda: full(runner), 240, 0.2, "two warm workers")
+    first_wave(lambda: runner.submit(parse_config(SMALL))["id"], lambda run_id, wait: follow(runner, run_id, wait))
+    yield runner
+    runner.shutdown()
+    print("\nembedded fault figures:", json.dumps(FIGURES, indent=1))
+
+
+def full(runner) -> bool:
+    workers = runner.health()["workers"]
+    return len(workers) == 2 and all(w["ready"] for w in workers)
+
+
+def class_of(runner, count: int = LEARNERS, **config):
+    def start() -> str | None:
+        try:
+            return runner.submit(parse_config({**SMALL, **config}))["id"]
+        except RunFull:
+            return None
+
+    return Learners(count, start, lambda run_id: follow(runner, run_id))
+
+
+def follow(runner, run_id: str, timeout: float = 90) -> tuple[str, dict]:
+    """The terminal event of a run, read as a learner's page reads it."""
+    deadline = time.monotonic() + timeout
+    for event in runner.events(run_id):
+        if event is not None and event.name in ("done", "error"):
+            return event.name, json.loads(event.data)
+        if time.monotonic() > deadline:
+            break
+    return "none", {}
+
+
+def busy(runner) -> bool:
+    runs = runner.health()["runs"]
+    return runs["active"] >= BUSY
+
+
+def recovered(runner, learners, fault_at: float, name: str) -> dict:
+    """Issue 25's checks after a fault, and its figures."""
+    FIGURES[name] = figures = {}
+    report = check_outcomes(learners, fault_at, figures)
+    wait_until(lambda: full(runner), 240, 0.2, "the pool back to two warm workers")
+    report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
+    runs = runner.health()["runs"]
+    assert runs["active"] == 0 and runs["queued"] == 0, runs
+    return report
+
+
+def worker_pid(runner, run_id: str) -> int:
+    index = runner.status(run_id)["worker"]
+    return next(w["pid"] for w in runner.health()["workers"] if w["index"] == index)
+
+
+def starting_on(runner, learners, index: int) -> set[str]:
+    """The learners' runs given to worker `index` that it has not started."""
+    return {o.run_id for o in learners.outcomes if o.ended is None and
+            (st := runner.status(o.run_id))["state"] == "starting" and st["worker"] == index}
+
+
+def test_a_worker_killed_before_it_picks_its_runs_loses_none(runner):
+    """Runs given to a worker that never started them go to the other worker: they end done, not error."""
+    with class_of(runner) as learners:
+        wait_until(lambda: busy(runner), 60, 0.1, "a busy pool")
+        for _ in range(20):
+            handle = wait_until(lambda: next((w for w in runner._snapshot() if w.ready and
+                                              starting_on(runner, learners, w.id)), None), 60, 0.05,
+                                "a worker with runs it has not started")
+            os.kill(handle.pid, signal.SIGSTOP)  # it reads nothing more
+            wait_until(lambda h=handle: time.monotonic() - h.last_seen > 0.5, 10, 0.05, "its last words read")
+            held = starting_on(runner, learners, handle.id)
+            if held:
+                break
+            os.kill(handle.pid, signal.SIGCONT)  # it started them just before: try again
+        else:
+            pytest.fail("never caught a worker holding runs it had not started")
+        fault_at = time.monotonic()
+        os.kill(handle.pid, signal.SIGKILL)
+        report = recovered(runner, learners, fault_at, "worker killed before it picks runs")
+    resent = [o for o in learners.outcomes if o.run_id in held]
+    assert resent and all(o.event == "done" for o in resent), [(o.run_id, o.event, o.data) for o in resent]
+    assert report["done"] > report["errors"]
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_a_worker_killed_mid_run_errors_its_runs_at_once(runner):
+    with class_of(runner) as learners:
+        wait_until(lambda: busy(runner), 60, 0.1, "a busy pool")
+        running = wait_until(lambda: [o for o in learners.outcomes if o.ended is None and
+                                      runner.status(o.run_id)["state"] == "running"], 30, 0.05, "a running run")
+        pid = worker_pid(runner, running[0].run_id)
+        fault_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        report = recovered(runner, learners, fault_at, "worker killed mid-run")
+    mine = next(o for o in learners.outcomes if o.run_id == running[0].run_id)
+    assert mine.event == "error" and mine.data["reason"] == "worker_died", mine
+    assert mine.ended - fault_at < 3, "the learner waited for the error"
+    assert report["seconds_to_message_max"] < 5, report
+
+
+@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
+def test_a_worker_killed_while_it_compiles_a_new_network_loses_no_run(runner):
+    """The run whose network was being compiled (never trained) is re-sent once and ends done."""
+    with class_of(runner, count=max(2, LEARNERS - 6)) as learners:  # room: taken at once
+        wait_until(lambda: runner.health()["runs"]["active"] >= max(1, BUSY - 4), 60, 0.1, "a busy pool")
+        for layers in ([7, 5, 3], [6, 6, 5], [5, 7, 2]):  # a network no worker has compiled yet
+            run_id = runner.submit(parse_config({**SMALL, "hidden_layers": layers}))["id"]
+            pid = worker_pid(runner, run_id) if runner.status(run_id)["worker"] is not None else None
+            if pid is None:
+                runner.control(run_id, "stop")
+                continue
+            process = psutil.Process(pid)
+            before = sum(process.cpu_times()[:2])
+            wait_until(lambda p=process, b=before: sum(p.cpu_times()[:2]) - b > 0.1, 10, 0.02,
+                       "the worker to work on the new network")
+            if runner.status(run_id)["state"] == "starting":
+                break
+            runner.control(run_id, "stop")  # it compiled too fast to catch: try a bigger one
+        else:
+            pytest.fail("no new network was caught compiling")
+        fault_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        ending = follow(runner, run_id)
+        recovered(runner, learners, fault_at, "worker killed while it compiles")
+    assert ending[0] == "done", ending
+
+
+def test_a_reconnect_to_a_run_the_server_forgot_hears_what_to_do(runner):
+    """After a restart of the web process the learner's EventSource reconnects with Last-Event-ID: not a 404."""
+    events = list(runner.events("not-a-run-any-more", 41))
+    assert [e.name for e in events] == ["error"] and events[0].id == 42
+    assert "press play" in json.loads(events[0].data)["message"].lower()
