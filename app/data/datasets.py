@@ -176,11 +176,13 @@ class UploadUnusable(ValueError):
 
 
 def lookup(name: str) -> DatasetInfo | None:
-    """A registered dataset, or an uploaded CSV named "upload:<id>" (app/upload_store.py); None if unknown.
+    """A registered dataset, an uploaded CSV "upload:<id>" or a drawn set "drawn:<id>"; None if unknown.
 
     Raises UploadUnusable (a ValueError, "dataset: ...") for an upload the map cannot use (gone, or not two
     features); app.config.run_config.find_dataset gives its message in the reader's language.
     """
+    if name.startswith("drawn:"):
+        return _drawn(name)
     if not name.startswith(UPLOAD_PREFIX):
         return DATASETS.get(name)
     from app.data import upload_store  # numpy only; imported late so the registry stays a plain module
@@ -199,6 +201,19 @@ def lookup(name: str) -> DatasetInfo | None:
         return upload_store.scale_to_map(x), y
 
     return DatasetInfo(name, "classification", meta["name"], generate, n_classes=len(meta["classes"]))
+
+
+def _drawn(name: str) -> DatasetInfo:
+    """A set drawn on the map, "drawn:<id>" (app/data/drawn.py); UploadUnusable when it is gone."""
+    from app.data import drawn  # numpy only, imported late like upload_store
+
+    drawn_id = name.removeprefix(drawn.PREFIX)
+    meta = drawn.meta(drawn_id)
+    if meta is None:
+        raise UploadUnusable(N_("no drawn set '%(id)s' (drawn sets are deleted after %(hours)s hours); draw it "
+                                "again or open the link that holds its points"), id=drawn_id,
+                             hours=f"{drawn.upload_store.ttl_seconds() / 3600:g}")
+    return DatasetInfo(name, "classification", "Drawn", drawn.generator(drawn_id), n_classes=len(meta["classes"]))
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,19 @@ def public(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "owner"}
 
 
+def annotate(upload_id: str, **fields: Any) -> dict[str, Any]:
+    """Add fields to an upload's metadata (a drawn set's kind and dataset name); its public metadata."""
+    data = meta(upload_id)
+    if data is None:
+        raise LookupError(upload_id)
+    data.update(fields)
+    _, meta_path = _paths(upload_id)  # type: ignore[misc]
+    partial = meta_path.with_suffix(".tmp")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(partial, meta_path)
+    return public(data)
+
+
 def load(upload_id: str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Features, class indices and metadata of an upload; LookupError when it is gone."""
     data = meta(upload_id)

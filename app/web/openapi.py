@@ -92,6 +92,13 @@ BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 RUN_ID, SAVED_ID = path("run_id", "A run's id, from POST /api/runs."), path("saved_id", "A saved run's id.")
 SWEEP_ID, JOB_ID = path("sweep_id", "A sweep's id."), path("job_id", "A lab job's id.")
 UPLOAD_ID = path("upload_id", "An upload's id (only the uploader's, by the kp_owner cookie).")
+DRAWN_ID = path("drawn_id", "A drawn set's id (anyone with it may read; only its owner may delete).")
+DRAWN = {"type": "object", "required": ["id", "dataset"], "properties": {
+    "id": {"type": "string"}, "dataset": {"type": "string"}, "points": {"type": "array", "items": {"type": "object"}}}}
+DRAWN_BODY = {"type": "object", "required": ["points"], "properties": {"points": {
+    "type": "array", "maxItems": 2000, "items": {"type": "object", "required": ["x1", "x2", "label"], "properties": {
+        "x1": {"type": "number", "minimum": -6, "maximum": 6}, "x2": {"type": "number", "minimum": -6, "maximum": 6},
+        "label": {"type": "integer", "minimum": 0, "maximum": 4}}}}}}
 KIND = path("kind", "What to export.", {"enum": EXPORT_KINDS})
 LAST_EVENT = [{"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "Resume after this event."}, query("last_event_id", {"type": "string"})]
@@ -193,6 +200,16 @@ def _paths() -> dict[str, JSON]:
         "/api/uploads/{upload_id}": {
             "get": op("getUpload", "uploads", "One of this client's uploads.", ok("Upload"), (404,), [UPLOAD_ID]),
             "delete": op("deleteUpload", "uploads", "Delete an upload now.", ok(None, 204), (404,), [UPLOAD_ID]),
+        },
+        "/api/drawn": {"post": op(
+            "createDrawn", "uploads", "Store points drawn on the map as the dataset drawn:<id>.",
+            ok(DRAWN, 201, links={"get": link("getDrawn", drawn_id="$response.body#/id")}), (400, 413),
+            body=json_body(DRAWN_BODY))},
+        "/api/drawn/{drawn_id}": {
+            "get": op("getDrawn", "uploads", "A drawn set's points (its id is the link).", ok(DRAWN), (404,),
+                      [DRAWN_ID]),
+            "delete": op("deleteDrawn", "uploads", "Delete one of this client's drawn sets now.", ok(None, 204),
+                         (404,), [DRAWN_ID]),
         },
         "/api/sweeps": {"post": op(
             "createSweep", "sweeps", "Start a grid, random or lesson sweep.",

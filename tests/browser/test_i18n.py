@@ -11,7 +11,8 @@ from tests.browser.test_page import EPOCH_JS, wait_epoch_above
 
 # Words a zh-TW learner sees in English on purpose: names (Keras, TF Playground's pace, XOR), the
 # activations by their Keras names, L1/L2, and sin(X₁) as the course writes the features.
-ALLOWED = {"ReLU", "Tanh", "Sigmoid", "Keras", "Epoch", "L1", "L2", "TF", "XOR", "sin"}
+ALLOWED = {"ReLU", "Tanh", "Sigmoid", "Keras", "Epoch", "L1", "L2", "TF", "XOR", "sin",
+           "Ctrl", "Shift", "Delete", "IoU"}  # key names as printed on keyboards; IoU is the measure's name
 MAIN_CONTROLS = ".topbar, .data-column, .network-column, .output-column"
 
 VISIBLE_TEXT_JS = """(selector) => {

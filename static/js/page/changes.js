@@ -13,8 +13,15 @@ import { active, liveChange, restart } from "./run.js";
 const NEW_SEED_ON = ["problem", "dataset", "noise", "n_classes", "train_ratio"];
 let pointsToken = 0;
 
+let hashExtra = () => "";
+
+/** A panel's own part of the link, appended to the settings' hash (panels/draw.js: a drawn set's points). */
+export function setHashExtra(fn) {
+  hashExtra = fn;
+}
+
 export function writeHash() {
-  history.replaceState(null, "", toHash(app.settings));
+  history.replaceState(null, "", toHash(app.settings) + hashExtra());
 }
 
 /** Apply a partial change as a learner makes it (another problem picks its first dataset; data changes reseed). */

@@ -10,6 +10,8 @@ import { init as classroom } from "./classroom.js";
 import { init as compare } from "./compare.js";
 import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
+import { init as draw } from "./draw.js";
+import { init as guess } from "./guess.js";
 import { init as language } from "./language.js";
 import { init as multiclass } from "../views/multiclass.js";
 import { init as parity } from "./parity.js";
@@ -31,5 +33,7 @@ export const PANELS = [
   confusion,
   multiclass,
   upload,
+  draw,
+  guess,
   language,
 ];

@@ -55,6 +55,7 @@ export class Boundary {
   }
 
   setPoints(data, problem) {
+    this.data = data; // the points with their labels (panels/draw.js copies them, scores a guess on the test part)
     this.train = pointsTrace(data.train, false, problem, true, data.n_classes);
     this.test = pointsTrace(data.test, true, problem, this.showTest, data.n_classes);
     this.pointsDirty = true;
@@ -96,6 +97,24 @@ export class Boundary {
     const width = this.heatEl.clientWidth || 320;
     // A square plot area: width - l - r === height - t - b.
     return { width, height: width - MARGIN.l - MARGIN.r + MARGIN.t + MARGIN.b, margin: MARGIN };
+  }
+
+  /** Map coordinates [x1, x2] of a pixel of the points graph (draw mode: panels/draw.js). */
+  toData(px, py) {
+    const { width, height } = this._size();
+    const [lo, hi] = domain();
+    const w = width - MARGIN.l - MARGIN.r;
+    const h = height - MARGIN.t - MARGIN.b;
+    return [lo + ((px - MARGIN.l) / w) * (hi - lo), hi - ((py - MARGIN.t) / h) * (hi - lo)];
+  }
+
+  /** The pixel [px, py] of the points graph at map coordinates (x1, x2): toData's inverse. */
+  toPixels(x1, x2) {
+    const { width, height } = this._size();
+    const [lo, hi] = domain();
+    const w = width - MARGIN.l - MARGIN.r;
+    const h = height - MARGIN.t - MARGIN.b;
+    return [MARGIN.l + ((x1 - lo) / (hi - lo)) * w, MARGIN.t + ((hi - x2) / (hi - lo)) * h];
   }
 
   /** Redraw the heatmap (every frame) and, when they changed, the points. */
