@@ -56,7 +56,6 @@ def runner():
 @pytest.fixture
 def client(tmp_path, runner):
     from app import create_app, shutdown
-
     from app.web.ownership import _digest
 
     app = create_app({"TESTING": True, "KP_DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "KP_RUNNER": runner})
