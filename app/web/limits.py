@@ -81,7 +81,8 @@ def register(app: Flask) -> None:
         if response.status_code == 429:
             with _LOCK:
                 app.extensions["kp_limits"]["rejected"] += 1
-        if COOKIE not in request.cookies and not request.path.startswith(EXEMPT):
+        minted = any(h.startswith(COOKIE + "=") for h in response.headers.getlist("Set-Cookie"))
+        if COOKIE not in request.cookies and not minted and not request.path.startswith(EXEMPT):
             response.set_cookie(COOKIE, secrets.token_urlsafe(12), max_age=30 * 86400, httponly=True,
                                 samesite="Lax")
         return response

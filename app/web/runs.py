@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext
 
+from app.classes.hooks import class_check, class_control, class_observe, class_started
 from app.config.lessons import LESSONS
 from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
 from app.config.run_config import (
@@ -145,10 +146,13 @@ def create_run():
     if start not in START_MODES:
         raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
     config = validated(settings_from_request())
+    membership = class_check(config)
     try:
         created = runner().submit(config, start=start)
     except RunFull as exc:
         raise ApiError(429, str(exc), "runs", headers={"Retry-After": str(exc.retry_after)}) from None
+    if membership is not None:
+        class_started(membership, created["id"], config)
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
     return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
 
@@ -167,6 +171,7 @@ def run_control(run_id: str, action: str):
     args: dict[str, Any] = {}
     if action in ("set", "edit", "regenerate"):
         args = _control_args(action, settings_from_request() if request.content_length else {})
+    class_control(run_id, action)
     if action == "edit":
         check_edit(args, RunConfig.model_validate(_run(run_id, runner().status)["config"]))
     return jsonify(_run(run_id, runner().control, action, args))
@@ -214,4 +219,5 @@ def run_events(run_id: str):
     """The run's event stream (SSE); Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
     events = _run(run_id, runner().events, last)
-    return Response(stream_with_context(sse(translated_events(events))), mimetype="text/event-stream", headers=HEADERS)
+    return Response(stream_with_context(sse(translated_events(class_observe(run_id, events)))),
+                    mimetype="text/event-stream", headers=HEADERS)
