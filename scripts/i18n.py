@@ -16,7 +16,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "app" / "translations"
 POT = TRANSLATIONS / "messages.pot"
-# t(): the page; N_(): a page id marked where it is defined, translated where shown; gettext/_: the server
+# t(): the page; N_(): an id marked where it is defined, translated where shown (the page's lists, and the
+# settings' labels and help in app/config/run_config.py, marked with app.config.fields.N_); gettext/_: the server
 # and the templates (Babel's defaults); lazy_gettext: module-level server text; both(): lessons (app/lessons.py).
 KEYWORDS = ("t", "N_", "lazy_gettext", "both")
 

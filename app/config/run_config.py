@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from flask_babel import gettext, lazy_gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.config.fields import N_
 from app.config.messages import language, pydantic_message
 from app.config.options import (
     ACTIVATIONS,
@@ -49,65 +50,142 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     problem: Literal["classification", "regression"] = Field(
-        "classification", description="Classification (two classes) or regression."
+        "classification", title=N_("Problem type"), description=N_("Classification (two classes) or regression.")
     )
-    dataset: str = Field("circle", description="Dataset name; must match the problem type.")
-    n_samples: int = Field(500, ge=20, le=5000, description="Number of points generated.")
-    noise: float = Field(0.0, ge=0, le=50, description="Noise in percent, 0–50, as in TF Playground.")
-    train_ratio: int = Field(50, ge=10, le=90, description="Percent of points used for training.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for data and initial weights.")
+    dataset: str = Field(
+        "circle", title=N_("Dataset"), description=N_("Dataset name; must match the problem type.")
+    )
+    n_samples: int = Field(
+        500, ge=20, le=5000, title=N_("Number of points"), description=N_("Number of points generated."),
+        json_schema_extra={"page": {"min": 0, "step": 10}},  # the course panel's 0: TF Playground's count
+    )
+    noise: float = Field(
+        0.0, ge=0, le=50, title=N_("Noise"), description=N_("Noise in percent, 0–50, as in TF Playground."),
+        json_schema_extra={"page": {"step": 5}},
+    )
+    train_ratio: int = Field(
+        50, ge=10, le=90, title=N_("Ratio of training to test data"),
+        description=N_("Percent of points used for training."), json_schema_extra={"page": {"step": 10}},
+    )
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, title=N_("Seed"), description=N_("Seed for data and initial weights.")
+    )
     features: list[FeatureName] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["x1", "x2"], min_length=1, description="Input features (non-empty)."
+        default_factory=lambda: ["x1", "x2"], min_length=1, title=N_("Features"),
+        description=N_("Input features (non-empty)."),
     )
     hidden_layers: list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]] = Field(
         default_factory=lambda: [4, 2],
         max_length=MAX_LAYERS,
-        description=f"Neurons per hidden layer; 0–{MAX_LAYERS} layers of 1–{MAX_NEURONS}.",
+        title=N_("Hidden layers"),
+        description=N_("Neurons per hidden layer, one number per layer (none: a linear model)."),
+        json_schema_extra={"page": {"max_items": 6, "max": 8}},  # TF Playground's panel: 6 layers of 1–8
     )
-    activation: Literal[ACTIVATIONS] = Field("tanh", description="Activation of every hidden layer (simple mode).")  # type: ignore[valid-type]
-    learning_rate: float = Field(0.03, gt=0, le=10, description="Learning rate (changes live).")
-    batch_size: int = Field(10, ge=1, le=256, description="Examples per gradient step.")
+    activation: Literal[ACTIVATIONS] = Field(  # type: ignore[valid-type]
+        "tanh", title=N_("Activation"), description=N_("Activation of every hidden layer (simple mode)."),
+        json_schema_extra={"offered": list(TFP_ACTIVATIONS)},
+    )
+    learning_rate: float = Field(
+        0.03, gt=0, le=10, title=N_("Learning rate"), description=N_("Learning rate (changes live)."),
+        json_schema_extra={"offered": list(LEARNING_RATES)},
+    )
+    batch_size: int = Field(
+        10, ge=1, le=256, title=N_("Batch size"), description=N_("Examples per gradient step."),
+        json_schema_extra={"page": {"min": 1, "max": 30, "step": 1}},  # TF Playground's slider
+    )
     regularization: Literal["none", "l1", "l2", "l1_l2"] = Field(
-        "none", description="Kernel regularization of every Dense layer."
+        "none", title=N_("Regularization"), description=N_("Kernel regularization of every Dense layer."),
+        json_schema_extra={"offered": ["none", "l1", "l2"]},  # TF Playground's; l1_l2 in the course panel
     )
-    regularization_rate: float = Field(0.0, ge=0, le=10, description="Regularization rate λ.")
-    epochs: int = Field(1000, ge=1, le=MAX_EPOCHS, description="Maximum number of epochs.")
+    regularization_rate: float = Field(
+        0.0, ge=0, le=10, title=N_("Regularization rate"), description=N_("Regularization rate λ."),
+        json_schema_extra={"offered": list(REGULARIZATION_RATES)},
+    )
+    epochs: int = Field(
+        1000, ge=1, le=MAX_EPOCHS, title=N_("Stop at epoch"), description=N_("Maximum number of epochs."),
+        json_schema_extra={"offered": [100, 500, 1000, 5000, 10_000, MAX_EPOCHS]},
+    )
     pace: float | Literal["max"] = Field(
-        DEFAULT_PACE, description='Epochs per second, or "max" for as fast as the worker can.'
+        DEFAULT_PACE, title=N_("Speed"),
+        description=N_('Epochs per second, or "max" for as fast as the worker can.'),
+        json_schema_extra={"offered": [DEFAULT_PACE, 240.0, "max"], "page": {"min": 1, "max": 10_000}},
     )
-    grid_resolution: int = Field(50, ge=10, le=100, description="Boundary grid points per axis.")
+    grid_resolution: int = Field(
+        50, ge=10, le=100, title=N_("Boundary grid"), description=N_("Boundary grid points per axis."),
+        json_schema_extra={"offered": [50, 100]},
+    )
     n_classes: int | None = Field(
-        None, ge=2, le=10, description="Classes of a multi-class dataset (blobs, spiral_arms: 2–5; null = its default)."
+        None, ge=2, le=10, title=N_("Classes"),
+        description=N_("Classes of a multi-class dataset (blobs, spiral_arms: 2–5; null = its default)."),
+        json_schema_extra={"page": {"min": 3, "max": 5, "step": 1}},
     )
     mode: Literal["keras", "classic"] = Field(
         "keras",
-        description="keras: Keras defaults (sigmoid + cross-entropy, Glorot). classic: TF Playground's own maths "
-        "(tanh output, ±1 targets, square error, U(±0.5) weights, bias 0.1, plain SGD).",
+        title=N_("Maths"),
+        description=N_("keras: Keras defaults (sigmoid + cross-entropy, Glorot). classic: TF Playground's own maths "
+                       "(tanh output, ±1 targets, square error, U(±0.5) weights, bias 0.1, plain SGD)."),
     )
     loss: Literal[("auto", *LOSS_TABLE)] = Field(  # type: ignore[valid-type]
-        "auto", description="Loss: auto (cross-entropy / MSE; square error in classic mode) or a named loss."
+        "auto", title=N_("Loss"),
+        description=N_("Loss: auto (cross-entropy / MSE; square error in classic mode) or a named loss."),
     )
-    optimizer: Literal[OPTIMIZERS] = Field("sgd", description="Optimizer: sgd, adam, rmsprop or adagrad.")  # type: ignore[valid-type]
-    momentum: float = Field(0.0, ge=0, lt=1, description="Momentum (sgd, rmsprop); the course: 0.9–0.99.")
-    nesterov: bool = Field(False, description="Nesterov momentum (sgd with momentum > 0).")
-    beta_1: float = Field(0.9, gt=0, lt=1, description="Adam: decay of the first-moment estimate.")
-    beta_2: float = Field(0.999, gt=0, lt=1, description="Adam: decay of the second-moment estimate.")
-    rho: float = Field(0.9, gt=0, lt=1, description="RMSprop: decay of the squared-gradient average.")
+    optimizer: Literal[OPTIMIZERS] = Field(  # type: ignore[valid-type]
+        "sgd", title=N_("Optimizer"), description=N_("Optimizer: sgd, adam, rmsprop or adagrad.")
+    )
+    momentum: float = Field(
+        0.0, ge=0, lt=1, title=N_("Momentum"), description=N_("Momentum (sgd, rmsprop); the course: 0.9–0.99."),
+        json_schema_extra={"page": {"step": 0.01}},
+    )
+    nesterov: bool = Field(
+        False, title=N_("Nesterov"), description=N_("Nesterov momentum (sgd with momentum > 0).")
+    )
+    beta_1: float = Field(
+        0.9, gt=0, lt=1, title=N_("Beta 1"), description=N_("Adam: decay of the first-moment estimate."),
+        json_schema_extra={"page": {"step": 0.01}},
+    )
+    beta_2: float = Field(
+        0.999, gt=0, lt=1, title=N_("Beta 2"), description=N_("Adam: decay of the second-moment estimate."),
+        json_schema_extra={"page": {"step": 0.0001}},
+    )
+    rho: float = Field(
+        0.9, gt=0, lt=1, title=N_("Rho"), description=N_("RMSprop: decay of the squared-gradient average."),
+        json_schema_extra={"page": {"step": 0.01}},
+    )
     initializer: Literal[INITIALIZERS] = Field(  # type: ignore[valid-type]
-        "glorot_uniform", description="Kernel initializer of every layer (simple mode)."
+        "glorot_uniform", title=N_("Initializer"), description=N_("Kernel initializer of every layer (simple mode).")
     )
-    input_dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate on the inputs (0 = none).")
-    dropout: float = Field(0.0, ge=0, le=0.9, description="Dropout rate after every hidden layer (simple mode).")
-    batch_norm: bool = Field(False, description="BatchNormalization in every hidden layer (simple mode).")
-    max_norm: float = Field(0.0, ge=0, le=10, description="MaxNorm constraint on every kernel (0 = none).")
+    input_dropout: float = Field(
+        0.0, ge=0, le=0.9, title=N_("Input dropout"), description=N_("Dropout rate on the inputs (0 = none)."),
+        json_schema_extra={"page": {"step": 0.1}},
+    )
+    dropout: float = Field(
+        0.0, ge=0, le=0.9, title=N_("Dropout"),
+        description=N_("Dropout rate after every hidden layer (simple mode)."),
+        json_schema_extra={"page": {"step": 0.1}},
+    )
+    batch_norm: bool = Field(
+        False, title=N_("Batch norm"), description=N_("BatchNormalization in every hidden layer (simple mode).")
+    )
+    max_norm: float = Field(
+        0.0, ge=0, le=10, title=N_("Max-norm"), description=N_("MaxNorm constraint on every kernel (0 = none)."),
+        json_schema_extra={"page": {"step": 0.5}},
+    )
     layers: list[LayerConfig] | None = Field(
-        None, max_length=MAX_LAYERS, description="Advanced mode: per-layer settings (replace hidden_layers etc.)."
+        None, max_length=MAX_LAYERS, title=N_("Layers"),
+        description=N_("Advanced mode: per-layer settings (replace hidden_layers etc.)."),
     )
-    early_stopping: EarlyStoppingConfig | None = Field(None, description="Keras EarlyStopping (null = off).")
-    lr_schedule: LRScheduleConfig | None = Field(None, description="LearningRateScheduler preset (null = off).")
-    reduce_lr: ReduceLRConfig | None = Field(None, description="Keras ReduceLROnPlateau (null = off).")
+    early_stopping: EarlyStoppingConfig | None = Field(
+        None, title=N_("Early stopping"), description=N_("Keras EarlyStopping (null = off).")
+    )
+    lr_schedule: LRScheduleConfig | None = Field(
+        None, title=N_("Learning-rate schedule"), description=N_("LearningRateScheduler preset (null = off).")
+    )
+    reduce_lr: ReduceLRConfig | None = Field(
+        None, title=N_("Reduce on plateau"), description=N_("Keras ReduceLROnPlateau (null = off).")
+    )
     target_loss: float | None = Field(
-        None, ge=0, le=10, description="Stop condition: end the run when the test loss reaches this (null = off)."
+        None, ge=0, le=10, title=N_("Stop at test loss"),
+        description=N_("Stop condition: end the run when the test loss reaches this (null = off)."),
     )
 
     @field_validator("learning_rate", "regularization_rate", "noise", mode="before")

@@ -22,7 +22,8 @@ HTML_LANG = {"en": "en", "zh_TW": "zh-TW"}  # BCP 47, for <html lang> and Intl i
 # looks the catalogue up by that name (Locale.parse("zh_TW") is zh_Hant_TW).
 LOCALES = {"en": "en", "zh_TW": "zh_Hant_TW"}
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
-PAGE_SOURCES = ("static/", "templates/")  # messages the page itself shows
+# Messages the page shows: its own, and the settings' labels and help (/api/config; re-translated on a switch).
+PAGE_SOURCES = ("static/", "templates/", "app/config/run_config.py")
 
 bp = Blueprint("i18n", __name__)
 

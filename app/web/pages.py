@@ -9,6 +9,10 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template, send_file
 
+from app.config.fields import describe_fields
+from app.config.run_config import RunConfig
+from app.runner.base import LIVE_FIELDS
+
 bp = Blueprint("pages", __name__)
 
 ONE_YEAR = 365 * 24 * 3600  # the URL carries the version, so a new plotly gets a new URL
@@ -24,11 +28,17 @@ def plotly_bundle() -> tuple[Path, str]:
     return path, importlib.metadata.version("plotly")
 
 
+@cache
+def field_description() -> dict[str, dict]:
+    """RunConfig's fields as the templates' macros take them (templates/_fields.html); built once."""
+    return describe_fields(RunConfig, live=LIVE_FIELDS)
+
+
 @bp.get("/")
 def index():
     """The playground page; its controls start from GET /api/config and the URL hash."""
     _, version = plotly_bundle()
-    return render_template("index.html", plotly_version=version)
+    return render_template("index.html", plotly_version=version, fields=field_description())
 
 
 @bp.get("/vendor/plotly.min.js")

@@ -82,11 +82,19 @@ def healthz():
 
 @bp.get("/api/config")
 def config_info():
-    """Defaults, bounds and help of every setting, and the lists the page offers."""
-    schema = RunConfig.model_json_schema()
+    """Every setting described from RunConfig (kind, bounds, choices, label, help, live), and the page's lists."""
+    from app.config.fields import describe_fields  # imported here: this view is the only user in the web layer
+
+    fields = describe_fields(RunConfig, live=LIVE_FIELDS)
+    for field in (f for top in fields.values() for f in (top, *top.get("fields", {}).values())):
+        label, help_text = field["label"], field["help"]  # English ids (app/config/run_config.py)
+        field["msgid"] = {"label": label, "help": help_text}  # the page re-translates them on a language switch
+        field["label"], field["help"] = (gettext(label) if label else ""), (gettext(help_text) if help_text else "")
     return jsonify({
+        "fields": fields,
+        "domain": list(datasets.DOMAIN),
         "defaults": RunConfig().model_dump(mode="json"),
-        "schema": schema,
+        "schema": RunConfig.model_json_schema(),
         "datasets": [{"name": d.name, "problem": d.problem, "title": d.title, "n_classes": d.n_classes,
                       "multiclass": d.multiclass} for d in datasets.DATASETS.values()],
         "features": [{"name": name, "label": label} for name, (label, _) in FEATURES.items()],

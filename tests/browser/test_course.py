@@ -18,7 +18,7 @@ def settings(page) -> dict:
 
 def run_body(page) -> dict:
     """The RunConfig body the page would send now (state.js runConfig)."""
-    return page.evaluate("import('/static/js/state.js').then(m => m.runConfig(kp.settings))")
+    return page.evaluate("import('/static/js/core/state.js').then(m => m.runConfig(kp.settings))")
 
 
 def fill(page, selector: str, value: str) -> None:
@@ -164,7 +164,7 @@ def test_lesson_applies_its_preset_and_asks_for_the_comparison(open_page):
     page = open_page("dataset=circle")
     page.wait_for_function("() => document.getElementById('lesson').options.length > 5 && "
                            "document.getElementById('compare-lesson-select').options.length > 5")
-    page.evaluate("""() => import('/static/js/hooks.js').then(h =>
+    page.evaluate("""() => import('/static/js/core/hooks.js').then(h =>
         h.on('compare-lesson', d => { window.compared = d.lesson; }))""")
     page.select_option("#lesson", "day65-ex7-activation")
     s = settings(page)

@@ -8,14 +8,14 @@ import zipfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "share.md"
-TF = "() => import('/static/js/tflink.js')"
+TF = "() => import('/static/js/core/tflink.js')"
 
 
 def tf_convert(page, hash_: str) -> dict:
     """tflink.fromTfParams on the page's defaults: {settings, ignored}."""
     return page.evaluate(
-        "async (h) => { const m = await import('/static/js/tflink.js'); "
-        "const s = await import('/static/js/state.js'); "
+        "async (h) => { const m = await import('/static/js/core/tflink.js'); "
+        "const s = await import('/static/js/core/state.js'); "
         "return m.fromTfParams(m.paramsOf(h), s.copySettings(s.DEFAULTS)); }",
         hash_,
     )
