@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import threading
@@ -236,6 +237,20 @@ def leaderboard_file(class_id: str):
     text = leaderboard_csv(service().leaderboard(klass))
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="class-{klass["code"]}.csv"'})
+
+
+@bp.get("/api/classes/<class_id>/qr.svg")
+def join_qr(class_id: str):
+    """The join link as a QR code (SVG) for the projector; public, as the code on the board is."""
+    import segno
+
+    klass = service().store.get(class_id[:40])
+    if klass is None:
+        raise ApiError(404, gettext("no class with id '%(id)s'", id=class_id[:40]), "class")
+    svg = io.BytesIO()
+    segno.make(f"{request.host_url}c/{klass['code']}", error="m").save(svg, kind="svg", scale=8, border=2,
+                                                                       xmldecl=False, svgclass="class-qr")
+    return Response(svg.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.post("/api/classes/<class_id>/end")
