@@ -68,8 +68,8 @@ def test_a_teacher_runs_a_live_class_for_five_learners(browser, live_server):
         teacher.wait_for_function("() => /^[A-Z2-9]{6}$/.test(document.getElementById('teach-code').textContent)")
         code = teacher.text_content("#teach-code")
         assert teacher.text_content("#teach-link").endswith(f"/c/{code}")
-        assert teacher.evaluate("document.getElementById('teach-qr').complete && "
-                                "document.getElementById('teach-qr').naturalWidth > 0")
+        teacher.wait_for_function("() => document.getElementById('teach-qr').complete && "
+                                  "document.getElementById('teach-qr').naturalWidth > 0")  # the QR code, drawn
         teacher.reload()  # the token survives a reload (sessionStorage)
         teacher.wait_for_function(f"() => document.getElementById('teach-code').textContent === '{code}'")
         teacher.on("dialog", lambda d: d.accept())
