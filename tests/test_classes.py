@@ -230,3 +230,30 @@ def test_rank_key_follows_the_rule_and_metric():
     ]
     assert [e["name"] for e in plan.leaderboard(challenge, entries)] == ["d", "c", "b", "a"]
     assert plan.reached(challenge, None, 0.9) and not plan.reached(challenge, 0.01, 0.89)
+
+
+def test_the_qr_code_is_the_join_link_as_svg(live):
+    import segno
+
+    _, body = new_class(live)
+    response = requests.get(f"{live.url}/api/classes/{body['id']}/qr.svg", timeout=20)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("image/svg+xml")
+    expected = io.BytesIO()
+    segno.make(body["join_url"], error="m").save(expected, kind="svg", scale=8, border=2, xmldecl=False,
+                                                 svgclass="class-qr")
+    assert response.content == expected.getvalue()  # the same symbol segno draws for the join link
+    missing = requests.get(f"{live.url}/api/classes/nope/qr.svg", timeout=20)
+    assert missing.status_code == 404 and missing.json()["errors"][0]["field"] == "class"
+
+
+def test_the_pages_carry_the_code_and_id_but_never_the_token(live):
+    _, body = new_class(live, locked=["dataset"])
+    learner_page = requests.get(f"{live.url}/c/{body['code'].lower()}", timeout=20).text
+    assert f'data-class-code="{body["code"]}"' in learner_page and 'id="class-join"' in learner_page
+    assert body["teacher_token"] not in learner_page
+    plain = requests.get(live.url + "/", timeout=20).text
+    assert "data-class-code" not in plain and 'id="class-join"' not in plain and "class-start-button" in plain
+    teach = requests.get(f"{live.url}/teach/{body['id']}", timeout=20).text
+    assert f'data-class-id="{body["id"]}"' in teach and body["teacher_token"] not in teach
+    seen = requests.get(f"{live.url}/api/classes/code/{body['code']}", timeout=20).text
+    assert body["teacher_token"] not in seen

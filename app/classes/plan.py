@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.config.fields import N_
 from app.config.run_config import ConfigError, RunConfig, parse_config
 
 # Six characters without look-alikes (no 0/O, 1/I/L): easy to read off a projector and type on a phone.
@@ -212,19 +213,20 @@ def leaderboard(challenge: dict[str, Any] | None, entries: list[dict[str, Any]])
     return [{"rank": i + 1, **entry} for i, entry in enumerate(ranked)]
 
 
-# Day-65 exercises as ready-made challenges (the teacher picks one when starting a class).
+# Day-65 exercises as ready-made challenges (the teacher picks one when starting a class); titles are
+# translated per request by GET /api/classes/challenges.
 CHALLENGES: list[dict[str, Any]] = [
-    {"id": "spiral-fewest", "title": "Test loss ≤ 0.1 on the spiral with the fewest neurons",
+    {"id": "spiral-fewest", "title": N_("Test loss ≤ 0.1 on the spiral with the fewest neurons"),
      "preset": {"dataset": "spiral", "problem": "classification"},
      "challenge": {"metric": "test_loss", "target": 0.1, "rank_by": ["reached", "weights", "epochs"]}},
-    {"id": "xor-fast", "title": "XOR to 95 % test accuracy in the fewest epochs",
+    {"id": "xor-fast", "title": N_("XOR to 95 % test accuracy in the fewest epochs"),
      "preset": {"dataset": "xor", "problem": "classification"},
      "challenge": {"metric": "test_accuracy", "target": 0.95, "rank_by": ["reached", "epochs", "weights"]}},
-    {"id": "circle-high-lr", "title": "Reach 95 % on the circle with learning rate ≥ 1",
+    {"id": "circle-high-lr", "title": N_("Reach 95 % test accuracy on the circle with learning rate ≥ 1"),
      "preset": {"dataset": "circle", "problem": "classification", "learning_rate": 1},
      "locked": ["learning_rate"],
      "challenge": {"metric": "test_accuracy", "target": 0.95, "rank_by": ["reached", "weights", "epochs"]}},
-    {"id": "gauss-one-neuron", "title": "Gaussian clusters with the smallest network",
+    {"id": "gauss-one-neuron", "title": N_("Gaussian clusters with the smallest network"),
      "preset": {"dataset": "gauss", "problem": "classification"},
      "challenge": {"metric": "test_loss", "target": 0.05, "rank_by": ["reached", "weights", "epochs"]}},
 ]

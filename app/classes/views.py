@@ -95,8 +95,8 @@ def create_class():
 
 @bp.get("/api/classes/challenges")
 def challenges():
-    """Ready-made challenges (Day 65's exercises) a teacher can start a class with."""
-    return jsonify(plan.CHALLENGES)
+    """Ready-made challenges (Day 65's exercises) a teacher can start a class with, titled in the request's language."""
+    return jsonify([{**c, "title": gettext(c["title"])} for c in plan.CHALLENGES])
 
 
 @bp.get("/api/classes/code/<code>")

@@ -10,12 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 
 from tests.browser.conftest import _close, _open
 
 # Small fast runs (CPU is shared): XOR, one layer of 3, a slow pace so freeze and spotlight meet running runs.
 HASH = "dataset=xor&features=x1,x2,x1_x2&hidden_layers=3&learning_rate=0.1&epochs=3000&pace=30&grid_resolution=20"
 NAMES = ["Ada", "Grace", "Alan", "Edsger"]  # the fifth learner asks for an animal name
+
+
+def shot(page, name: str) -> None:
+    """With KP_CLASS_SHOTS=<dir>, save a screenshot for docs/class.md (the docs' pictures come from this test)."""
+    where = os.environ.get("KP_CLASS_SHOTS")
+    if where:
+        page.screenshot(path=os.path.join(where, name))
 
 
 def rank_key(challenge: dict, row: dict) -> tuple:
@@ -118,6 +126,8 @@ def test_a_teacher_runs_a_live_class_for_five_learners(browser, live_server):
             "(first) => [...kpTeach.wall.tiles.values()].every(t => t.data.epoch > first[t.data.learner_id])",
             arg=first, timeout=30_000)
         teacher.wait_for_function("() => document.getElementById('count-training').textContent === '5'")
+        shot(teacher, "class-wall.png")
+        shot(learners[1], "class-learner.png")
 
         # --- freeze: every learner's run pauses and the controls wait
         teacher.click("#teach-freeze")
@@ -180,6 +190,7 @@ def test_a_teacher_runs_a_live_class_for_five_learners(browser, live_server):
         keys = [rank_key(board["challenge"], row) for row in board["rows"]]
         assert keys == sorted(keys)
         assert board["challenge"]["rank_by"] == ["reached", "epochs", "weights"]
+        shot(teacher, "class-challenge.png")
 
         # --- end: learners are told, the CSV lists every learner's best run
         teacher.click("#teach-end")

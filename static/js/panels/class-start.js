@@ -37,7 +37,7 @@ export function init(page) {
     if (!challenges.length) {
       try {
         challenges = await request("GET", "/api/classes/challenges");
-        for (const c of challenges) $("class-start-challenge").add(new Option(t(c.title), c.id));
+        for (const c of challenges) $("class-start-challenge").add(new Option(c.title, c.id));
       } catch (err) {
         $("class-start-error").textContent = err.message;
       }

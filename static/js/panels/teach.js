@@ -82,7 +82,7 @@ function showChallenge(challenge) {
   if (!challenge) return;
   const metric = challenge.metric === "test_accuracy" ? t("test accuracy ≥ {target}", { target: challenge.target })
     : t("test loss ≤ {target}", { target: challenge.target });
-  $("teach-challenge").textContent = challenge.title ? `${t(challenge.title)} (${metric})` : metric;
+  $("teach-challenge").textContent = challenge.title ? `${challenge.title} (${metric})` : metric;
   scheduleBoard();
 }
 
