@@ -274,11 +274,16 @@ def _json(data: Any) -> str:
 @bp.get("/c/<code>")
 def join_page(code: str):
     """A learner's entry: the playground with the class's banner (the page joins with the code)."""
-    return render_template("index.html", class_code=plan.normalise_code(code))
+    from app.web.pages import field_description, plotly_bundle
+
+    return render_template("index.html", class_code=plan.normalise_code(code), plotly_version=plotly_bundle()[1],
+                           fields=field_description())
 
 
 @bp.get("/teach/<class_id>")
 def teach_page(class_id: str):
     """The teacher's live wall (the token travels in the URL's fragment, never to the server's logs)."""
-    return render_template("teach.html", class_id=class_id[:16])
+    from app.web.pages import plotly_bundle
+
+    return render_template("teach.html", class_id=class_id[:16], plotly_version=plotly_bundle()[1])
 
