@@ -45,11 +45,14 @@ def stream(person: Person, path: str, into: queue.Queue, stop: threading.Event) 
     """Read an event stream in a thread, putting each event on `into` until `stop` is set."""
 
     def read():
-        with person.s.get(person.base + path, stream=True, timeout=30) as response:
-            for event in parse(response, deadline=400):
-                into.put(event)
-                if stop.is_set():
-                    return
+        try:
+            with person.s.get(person.base + path, stream=True, timeout=30) as response:
+                for event in parse(response, deadline=400):
+                    into.put(event)
+                    if stop.is_set():
+                        return
+        except requests.RequestException:
+            return  # the server shut down at the end of the session under a stream nobody reads any more
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
