@@ -29,7 +29,7 @@ from bench.bench_service import start_server  # noqa: E402
 from tests.sse_client import parse  # noqa: E402
 
 PRESET = {"dataset": "xor", "features": ["x1", "x2"], "hidden_layers": [3], "learning_rate": 0.03,
-          "epochs": 100000, "grid_resolution": 20}
+          "epochs": 50000, "grid_resolution": 20}
 
 
 def follow(session: requests.Session, url: str, seen: dict, stop: threading.Event, key=None) -> None:
@@ -71,18 +71,25 @@ def main() -> None:
     try:
         teacher = requests.Session()
         made = teacher.post(url + "/api/classes", json={"name": "bench", "preset": {**PRESET, "pace": args.pace},
-                                                        "locked": ["dataset"]}).json()
+                                                        "locked": ["dataset"]})
+        made.raise_for_status()
+        made = made.json()
         teacher.headers["X-Teacher-Token"] = made["teacher_token"]
         own: dict = {}
         learners = []
         for i in range(n):
             s = requests.Session()
             member = s.post(f"{url}/api/classes/{made['code']}/join", json={"name": f"L{i}"}).json()
-            run = s.post(url + "/api/runs", json={**PRESET, "pace": args.pace}).json()
+            run = s.post(url + "/api/runs", json={**PRESET, "pace": args.pace})
+            assert run.status_code == 201, run.text
+            run = run.json()
             learners.append(member["learner_id"])
             threading.Thread(target=follow, args=(s, url + run["events_url"], own, stop, member["learner_id"]),
                              daemon=True).start()
-        time.sleep(5)  # every run past its first frames (warm-up is not what is measured)
+        deadline = time.monotonic() + 300  # every run past its first frames (warm-up is not what is measured)
+        while len({who for who, _ in own}) < n and time.monotonic() < deadline:
+            time.sleep(0.5)
+        started = len({who for who, _ in own})
         web = web_process(server)
         without = cpu_share(web, args.seconds)
         frames_before = len(own)
@@ -102,6 +109,7 @@ def main() -> None:
         updates = len(wall) / (args.seconds + 2) / max(1, len(lags))
         result = {
             "learners": n, "pace": args.pace, "seconds": args.seconds, "cores": psutil.cpu_count(),
+            "learners_with_frames_before_measuring": started,
             "learner_frames_per_s": round((len(own) - frames_before) / args.seconds, 1),
             "tiles_seen": len(lags), "wall_updates_per_learner_per_s": round(updates, 2),
             "lag_ms_median": round(1000 * statistics.median(all_lags), 1) if all_lags else None,

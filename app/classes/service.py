@@ -101,17 +101,21 @@ class ClassService:
             return
         class_id, learner_id = owner
         for item in events:
+            # Forward before yielding: after the yield this generator sleeps until the run's next event, which
+            # would hold the wall's copy back by up to a frame interval (or a heartbeat, for a paused run).
+            if item is not None:
+                self._maybe_forward(class_id, learner_id, run_id, item)
             yield item
-            if item is None:
-                continue
-            _, event, data = item
-            if event == "frame" and not self.hub.due(f"{class_id}:{learner_id}", WALL_INTERVAL):
-                continue
-            if event in ("frame", "started", "state", "queued", *TERMINAL):
-                try:
-                    self._forward(class_id, learner_id, run_id, event, json.loads(data))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue  # a summary is best effort; the learner's own stream is what matters
+
+    def _maybe_forward(self, class_id: str, learner_id: str, run_id: str, item: tuple[int, str, str]) -> None:
+        _, event, data = item
+        if event == "frame" and not self.hub.due(f"{class_id}:{learner_id}", WALL_INTERVAL):
+            return
+        if event in ("frame", "started", "state", "queued", *TERMINAL):
+            try:
+                self._forward(class_id, learner_id, run_id, event, json.loads(data))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                return  # a summary is best effort; the learner's own stream is what matters
 
     def _forward(self, class_id: str, learner_id: str, run_id: str, event: str, data: dict[str, Any]) -> None:
         if self.hub.current_runs(class_id).get(learner_id) != run_id:
