@@ -32,13 +32,16 @@ PRESET = {"dataset": "xor", "features": ["x1", "x2"], "hidden_layers": [3], "lea
           "epochs": 50000, "grid_resolution": 20}
 
 
-def follow(session: requests.Session, url: str, seen: dict, stop: threading.Event, key=None) -> None:
-    """Read a stream until `stop`; note when each (key, epoch) first arrived."""
+def follow(session: requests.Session, url: str, seen: dict, stop: threading.Event, key=None, skip: int = 0) -> None:
+    """Read a stream until `stop`; note when each (key, epoch) first arrived (after the first `skip` events)."""
     with session.get(url, stream=True, timeout=30) as response:
         for event in parse(response, deadline=3600):
             if stop.is_set():
                 return
             data = event["data"]
+            if skip > 0:  # the wall's opening snapshot: tiles of frames the learners saw before the wall opened
+                skip -= 1
+                continue
             if event["event"] in ("frame", "learner") and isinstance(data, dict) and data.get("epoch"):
                 who = key if key is not None else data.get("learner_id")
                 seen.setdefault((who, data["epoch"]), time.monotonic())
@@ -94,8 +97,8 @@ def main() -> None:
         without = cpu_share(web, args.seconds)
         frames_before = len(own)
         wall: dict = {}
-        threading.Thread(target=follow, args=(teacher, f"{url}/api/classes/{made['id']}/wall/events", wall, stop),
-                         daemon=True).start()
+        wall_url = f"{url}/api/classes/{made['id']}/wall/events"
+        threading.Thread(target=follow, args=(teacher, wall_url, wall, stop, None, n), daemon=True).start()
         time.sleep(2)
         with_wall = cpu_share(web, args.seconds)
         stop.set()
@@ -115,6 +118,7 @@ def main() -> None:
             "lag_ms_median": round(1000 * statistics.median(all_lags), 1) if all_lags else None,
             "lag_ms_p95": round(1000 * sorted(all_lags)[int(0.95 * (len(all_lags) - 1))], 1) if all_lags else None,
             "lag_ms_worst_learner_max": round(1000 * max(per.values()), 1) if per else None,
+            "updates_over_1s": sum(1 for x in all_lags if x > 1), "updates_measured": len(all_lags),
             "web_cpu_pct_of_machine_without_wall": round(without, 2),
             "web_cpu_pct_of_machine_with_wall": round(with_wall, 2),
             "machine_load_1min": round(os.getloadavg()[0], 2),
