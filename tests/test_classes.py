@@ -152,6 +152,20 @@ def test_locked_fields_keep_the_preset_and_others_are_free(live):
     assert requests.post(live.url + "/api/runs", json={**QUICK, "learning_rate": 0.03}, timeout=10).status_code == 201
 
 
+def test_a_live_change_keeps_locked_fields_too(live):
+    _, body = new_class(live, preset={**QUICK, "epochs": 5000, "pace": 5, "learning_rate": 0.3},
+                        locked=["learning_rate"])
+    learner = joined(live, body["code"], "Ito")
+    run = learner.post("/api/runs", json={**QUICK, "epochs": 5000, "pace": 5, "learning_rate": 0.3}).json()
+    try:
+        refused = learner.post(f"/api/runs/{run['id']}/set", json={"learning_rate": 1})
+        assert refused.status_code == 400 and field_of(refused) == "learning_rate"
+        assert learner.post(f"/api/runs/{run['id']}/set", json={"learning_rate": 0.3}).status_code == 200
+        assert learner.post(f"/api/runs/{run['id']}/set", json={"epochs": 4000}).status_code == 200  # not locked
+    finally:
+        learner.post(f"/api/runs/{run['id']}/stop")
+
+
 def test_the_wall_shows_tiles_that_update_and_freeze_push_spotlight_end(live):
     teacher, body = new_class(live, preset=QUICK, challenge={"metric": "test_accuracy", "target": 0.5})
     class_id, code = body["id"], body["code"]

@@ -40,13 +40,16 @@ def class_started(membership: Any, run_id: str, config: RunConfig) -> None:
     svc.started(membership, run_id, config)
 
 
-def class_control(run_id: str, action: str) -> None:
-    """Resume and step wait while the class is frozen (409)."""
+def class_control(run_id: str, action: str, args: dict[str, Any] | None = None) -> None:
+    """Resume and step wait while the class is frozen (409); a live change keeps locked fields (400)."""
     if "kp_classes" not in current_app.extensions:
         return  # no class was ever touched in this process: nothing can be frozen
     svc, who = _service()
     try:
-        svc.may_control(who, run_id, action)
+        svc.may_control(who, run_id, action, args or {})
+    except LockedField as exc:
+        raise ApiError(400, gettext("locked by your teacher: keep it at %(value)s", value=exc.value),
+                       exc.field) from None
     except Frozen:
         raise ApiError(409, gettext("your teacher has paused the class for a discussion: wait for the go"),
                        "class") from None

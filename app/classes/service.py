@@ -84,14 +84,20 @@ class ClassService:
         self.hub.set_tile(klass["id"], member["learner_id"], tile)
         self.hub.publish(klass["id"], "wall", "learner", tile)
 
-    def may_control(self, client: str, run_id: str, action: str) -> None:
-        """Resume and step wait while the learner's class is frozen (Frozen)."""
-        if action not in ("resume", "step") or self.hub.run_owner(run_id) is None:
+    def may_control(self, client: str, run_id: str, action: str, args: dict[str, Any] | None = None) -> None:
+        """Resume and step wait while the learner's class is frozen (Frozen); a live `set` or `regenerate` of a
+        locked field to another value than the preset's is a LockedField."""
+        if action not in ("resume", "step", "set", "regenerate") or self.hub.run_owner(run_id) is None:
             return
         owner = self.hub.run_owner(run_id)
         klass = self.store.get(owner[0]) if owner else None
-        if klass and klass["frozen"] and klass["state"] == "open":
+        if not klass or klass["state"] != "open":
+            return
+        if action in ("resume", "step") and klass["frozen"]:
             raise Frozen(klass["name"])
+        for name, value in (args or {}).items():
+            if name in klass["locked"] and klass["preset"].get(name) != value:
+                raise LockedField(name, klass["preset"].get(name))
 
     def observe(self, run_id: str, events: Iterable[tuple[int, str, str] | None]) -> Iterator:
         """Pass a run's events through, sending the class wall a summary at most twice a second."""

@@ -179,7 +179,7 @@ def run_control(run_id: str, action: str):
     args: dict[str, Any] = {}
     if action in ("set", "edit", "regenerate"):
         args = _control_args(action, settings_from_request() if request.content_length else {})
-    class_control(run_id, action)
+    class_control(run_id, action, args)
     if action == "edit":
         check_edit(args, RunConfig.model_validate(_run(run_id, runner().status)["config"]))
     return jsonify(_run(run_id, runner().control, action, args))
