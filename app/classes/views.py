@@ -96,7 +96,11 @@ def create_class():
 @bp.get("/api/classes/challenges")
 def challenges():
     """Ready-made challenges (Day 65's exercises) a teacher can start a class with, titled in the request's language."""
-    return jsonify([{**c, "title": gettext(c["title"])} for c in plan.CHALLENGES])
+    out = []
+    for challenge in plan.CHALLENGES:
+        title = challenge["title"]  # marked with N_ in plan.py
+        out.append({**challenge, "title": gettext(title)})
+    return jsonify(out)
 
 
 @bp.get("/api/classes/code/<code>")

@@ -20,7 +20,8 @@ function banner() {
   const c = klass.challenge;
   const goal = !c ? "" : c.metric === "test_accuracy" ? t("test accuracy ≥ {target}", { target: c.target })
     : t("test loss ≤ {target}", { target: c.target });
-  $("class-banner-challenge").textContent = c ? t("Challenge: {goal}", { goal: c.title ? `${c.title} (${goal})` : goal }) : "";
+  const full = c?.title ? `${c.title} (${goal})` : goal;
+  $("class-banner-challenge").textContent = c ? t("Challenge: {goal}", { goal: full }) : "";
   $("class-banner-reached").textContent = c ? (state.best ? t("Target reached ✓") : t("Not reached yet")) : "";
   $("class-banner-reached").classList.toggle("reached", state.best);
   const frozen = state.frozen ? t("Your teacher has paused the class for a discussion.") : "";
