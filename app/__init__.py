@@ -50,6 +50,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(lab.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
+    from app.classes import views as classes
+
+    app.register_blueprint(classes.bp)
     limits.register(app)
     app.extensions["kp_runner"] = _lazy_runner(app)
     return app

@@ -12,7 +12,7 @@ from app.lab.plan import LabJob
 from app.sweeps.plan import SweepSpec
 
 NOT_API = {"/", "/lab", "/saved/<saved_id>", "/vendor/plotly.min.js", "/metrics", "/static/<path:filename>",
-           "/api/docs", "/api/docs/<path:filename>"}  # pages, files and the Prometheus text
+           "/api/docs", "/api/docs/<path:filename>", "/c/<code>", "/teach/<class_id>"}  # pages, files, Prometheus text
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import json
 import math
 import re
 import secrets
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,12 +134,20 @@ def _public(row: SavedRun, full: bool) -> dict[str, Any]:
     return out
 
 
+_UPGRADE_LOCK = threading.Lock()
+
+
 def upgrade(url: str) -> None:
-    """Bring the database schema to the newest migration (idempotent)."""
+    """Bring the database schema to the newest migration (idempotent).
+
+    One at a time in a process: two stores made by concurrent first requests (saved runs, classes) would
+    otherwise both create `alembic_version` on a fresh database.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    with _UPGRADE_LOCK:
+        command.upgrade(cfg, "head")
 
 
 class SavedStore:

@@ -1,4 +1,4 @@
-"""Static assets the pages share: Plotly's bundle from the installed package (no internet needed)."""
+"""What the pages share: Plotly's bundle from the installed package (no internet needed), the fields' description."""
 
 from __future__ import annotations
 
@@ -16,3 +16,13 @@ def plotly_bundle() -> tuple[Path, str]:
         raise RuntimeError("the plotly package is not installed; pip install -r requirements.txt")
     path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
     return path, importlib.metadata.version("plotly")
+
+
+@cache
+def field_description() -> dict[str, dict]:
+    """RunConfig's fields as the templates' macros take them (templates/_fields.html); built once."""
+    from app.config.fields import describe_fields
+    from app.config.live import LIVE_FIELDS
+    from app.config.run_config import RunConfig
+
+    return describe_fields(RunConfig, live=LIVE_FIELDS)

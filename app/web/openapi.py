@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, send_from_directory
 
+from app.classes.openapi import paths as class_paths
 from app.web.openapi_schemas import JSON, RESPONSE_SCHEMAS, model_schemas, ref
 
 bp = Blueprint("openapi", __name__)
@@ -211,6 +212,7 @@ def _paths() -> dict[str, JSON]:
             "delete": op("deleteDrawn", "uploads", "Delete one of this client's drawn sets now.", ok(None, 204),
                          (404,), [DRAWN_ID]),
         },
+        **class_paths(op, ok, path, json_body, link, SSE),
         "/api/sweeps": {"post": op(
             "createSweep", "sweeps", "Start a grid, random or lesson sweep.",
             ok("SweepCreated", 201, links=sweep_links), (400, 404, 413),

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from flask import Blueprint, abort, render_template, send_file
 
-from app.config.fields import describe_fields
-from app.config.run_config import RunConfig
-from app.runner.base import LIVE_FIELDS
-from app.web.assets import plotly_bundle
+from app.web.assets import field_description, plotly_bundle
 
 bp = Blueprint("pages", __name__)
 
 ONE_YEAR = 365 * 24 * 3600  # the URL carries the version, so a new plotly gets a new URL
-
-
-@cache
-def field_description() -> dict[str, dict]:
-    """RunConfig's fields as the templates' macros take them (templates/_fields.html); built once."""
-    return describe_fields(RunConfig, live=LIVE_FIELDS)
 
 
 @bp.get("/")

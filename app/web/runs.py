@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
 
+from app.classes.hooks import class_check, class_control, class_observe, class_started
 from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
 from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
@@ -117,7 +118,10 @@ def create_run():
     if start not in START_MODES:
         raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
     config = validated(settings_from_request())
+    membership = class_check(config)
     created = runner().submit(config, start=start)
+    if membership is not None:
+        class_started(membership, created["id"], config)
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
     return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
 
@@ -142,6 +146,7 @@ def run_control(run_id: str, action: str):
             args = check_live_keys(data) if action == "set" else _edit_args(_object(data))
     status = runner().status(run_id)  # then 404 for an unknown id, before 403 for someone else's run
     require_owner("run", run_id)
+    class_control(run_id, action, args)  # a frozen class waits; locked fields stay
     if action in ("set", "edit"):  # checked against the run's own config: what the workers receive is valid for it
         config = run_config_of(status)  # 409 when its upload was deleted since it started
         if action == "set":
@@ -188,4 +193,5 @@ def _edit_args(data: dict[str, Any]) -> dict[str, Any]:
 def run_events(run_id: str):
     """The run's event stream (SSE), open to anyone with the id; Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
-    return stream_response(f"run:{run_id}", lambda: sse(translated_events(runner().events(run_id, last))))
+    return stream_response(f"run:{run_id}", lambda: sse(translated_events(
+        class_observe(run_id, runner().events(run_id, last)))))

@@ -7,6 +7,8 @@
 // Add one import and one entry per panel.
 
 import { init as classroom } from "./classroom.js";
+import { init as classStart } from "./class-start.js";
+import { init as classLearner } from "./class.js";
 import { init as compare } from "./compare.js";
 import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
@@ -30,6 +32,8 @@ export const PANELS = [
   parity,
   weights,
   classroom,
+  classStart,
+  classLearner,
   confusion,
   multiclass,
   upload,

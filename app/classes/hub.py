@@ -1,0 +1,171 @@
+"""The live side of a class: event channels (learners, wall), which run belongs to which learner, the wall's tiles.
+
+Two implementations of one small interface: in memory for the embedded backend (one web process), and in Redis
+for the Celery backend, so a teacher served by one web process sees learners served by another (the same Redis
+the runs use; every key expires).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+CHANNELS = ("learners", "wall")
+BUFFER = 500  # events kept per channel for Last-Event-ID resume
+TTL = 12 * 3600  # seconds a class's live state outlives its last event
+HEARTBEAT = 2.0
+
+
+class Hub(Protocol):
+    def publish(self, class_id: str, channel: str, event: str, data: dict[str, Any]) -> None: ...
+    def subscribe(self, class_id: str, channel: str, last_id: int | None,
+                  stop: threading.Event | None = None) -> Iterator[tuple[int, str, str] | None]: ...
+    def register_run(self, run_id: str, class_id: str, learner_id: str) -> None: ...
+    def run_owner(self, run_id: str) -> tuple[str, str] | None: ...
+    def current_runs(self, class_id: str) -> dict[str, str]: ...
+    def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None: ...
+    def tiles(self, class_id: str) -> dict[str, dict[str, Any]]: ...
+    def due(self, key: str, interval: float) -> bool: ...
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), allow_nan=False)
+
+
+class MemoryHub:
+    """One process: a ring buffer per (class, channel) and a condition to wake the streams."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._events: dict[tuple[str, str], deque[tuple[int, str, str]]] = {}
+        self._next: dict[tuple[str, str], int] = {}
+        self._runs: dict[str, tuple[str, str]] = {}
+        self._current: dict[str, dict[str, str]] = {}
+        self._tiles: dict[str, dict[str, dict[str, Any]]] = {}
+        self._due: dict[str, float] = {}
+
+    def publish(self, class_id: str, channel: str, event: str, data: dict[str, Any]) -> None:
+        key = (class_id, channel)
+        with self._cond:
+            n = self._next.get(key, 0) + 1
+            self._next[key] = n
+            self._events.setdefault(key, deque(maxlen=BUFFER)).append((n, event, _dumps(data)))
+            self._cond.notify_all()
+
+    def subscribe(self, class_id: str, channel: str, last_id: int | None,
+                  stop: threading.Event | None = None) -> Iterator[tuple[int, str, str] | None]:
+        key = (class_id, channel)
+        with self._cond:
+            seen = self._next.get(key, 0) if last_id is None else last_id
+        while not (stop and stop.is_set()):
+            with self._cond:
+                fresh = [e for e in self._events.get(key, ()) if e[0] > seen]
+                if not fresh:
+                    self._cond.wait(HEARTBEAT)
+                    fresh = [e for e in self._events.get(key, ()) if e[0] > seen]
+            if not fresh:
+                yield None
+                continue
+            for item in fresh:
+                seen = item[0]
+                yield item
+
+    def register_run(self, run_id: str, class_id: str, learner_id: str) -> None:
+        with self._cond:
+            self._runs[run_id] = (class_id, learner_id)
+            self._current.setdefault(class_id, {})[learner_id] = run_id
+
+    def run_owner(self, run_id: str) -> tuple[str, str] | None:
+        return self._runs.get(run_id)
+
+    def current_runs(self, class_id: str) -> dict[str, str]:
+        with self._cond:
+            return dict(self._current.get(class_id, {}))
+
+    def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None:
+        with self._cond:
+            self._tiles.setdefault(class_id, {})[learner_id] = tile
+
+    def tiles(self, class_id: str) -> dict[str, dict[str, Any]]:
+        with self._cond:
+            return dict(self._tiles.get(class_id, {}))
+
+    def due(self, key: str, interval: float) -> bool:
+        """True at most once per `interval` seconds for a key (the wall's 2 updates per learner per second)."""
+        now = time.monotonic()
+        with self._cond:
+            if now - self._due.get(key, -1e9) < interval:
+                return False
+            self._due[key] = now
+            return True
+
+
+class RedisHub:
+    """Many web processes: one Redis Stream per (class, channel); runs, current runs and tiles in hashes."""
+
+    def __init__(self, client) -> None:
+        self.r = client
+        self._local = MemoryHub()  # throttling is per process: each process sends at most its share
+
+    @staticmethod
+    def _stream(class_id: str, channel: str) -> str:
+        return f"kp:class:{class_id}:{channel}"
+
+    def publish(self, class_id: str, channel: str, event: str, data: dict[str, Any]) -> None:
+        key = self._stream(class_id, channel)
+        pipe = self.r.pipeline()
+        pipe.incr(key + ":seq")
+        pipe.expire(key + ":seq", TTL)
+        n = pipe.execute()[0]
+        pipe = self.r.pipeline()
+        pipe.xadd(key, {"event": event, "data": _dumps(data)}, id=f"0-{n}", maxlen=BUFFER, approximate=True)
+        pipe.expire(key, TTL)
+        pipe.execute()
+
+    def subscribe(self, class_id: str, channel: str, last_id: int | None,
+                  stop: threading.Event | None = None) -> Iterator[tuple[int, str, str] | None]:
+        key = self._stream(class_id, channel)
+        if last_id is None:
+            last_id = int(self.r.get(key + ":seq") or 0)
+        cursor = f"0-{max(0, last_id)}"
+        while not (stop and stop.is_set()):
+            reply = self.r.xread({key: cursor}, count=100, block=int(HEARTBEAT * 1000))
+            if not reply:
+                yield None
+                continue
+            for entry_id, fields in reply[0][1]:
+                cursor = entry_id
+                yield int(entry_id.split("-")[1]), fields["event"], fields["data"]
+
+    def register_run(self, run_id: str, class_id: str, learner_id: str) -> None:
+        pipe = self.r.pipeline()
+        pipe.set(f"kp:classrun:{run_id}", f"{class_id}:{learner_id}", ex=TTL)
+        pipe.hset(f"kp:class:{class_id}:runs", learner_id, run_id)
+        pipe.expire(f"kp:class:{class_id}:runs", TTL)
+        pipe.execute()
+
+    def run_owner(self, run_id: str) -> tuple[str, str] | None:
+        value = self.r.get(f"kp:classrun:{run_id}")
+        if not value:
+            return None
+        class_id, _, learner_id = value.partition(":")
+        return class_id, learner_id
+
+    def current_runs(self, class_id: str) -> dict[str, str]:
+        return dict(self.r.hgetall(f"kp:class:{class_id}:runs"))
+
+    def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None:
+        pipe = self.r.pipeline()
+        pipe.hset(f"kp:class:{class_id}:tiles", learner_id, _dumps(tile))
+        pipe.expire(f"kp:class:{class_id}:tiles", TTL)
+        pipe.execute()
+
+    def tiles(self, class_id: str) -> dict[str, dict[str, Any]]:
+        return {k: json.loads(v) for k, v in self.r.hgetall(f"kp:class:{class_id}:tiles").items()}
+
+    def due(self, key: str, interval: float) -> bool:
+        return self._local.due(key, interval)
