@@ -9,11 +9,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
 
-from app.classes.service import Frozen, LockedField
 from app.config.run_config import RunConfig
-from app.web.errors import ApiError
 
 
 def _service():
@@ -25,14 +22,7 @@ def _service():
 def class_check(config: RunConfig) -> Any:
     """The client's class membership for a new run; 400 for a locked field changed, 409 while frozen."""
     svc, who = _service()
-    try:
-        return svc.check_run(who, config)
-    except LockedField as exc:
-        raise ApiError(400, gettext("locked by your teacher: keep it at %(value)s", value=exc.value),
-                       exc.field) from None
-    except Frozen:
-        raise ApiError(409, gettext("your teacher has paused the class for a discussion: wait for the go"),
-                       "class") from None
+    return svc.check_run(who, config)  # LockedField, Frozen: mapped once in app/web/errors.py
 
 
 def class_started(membership: Any, run_id: str, config: RunConfig) -> None:
@@ -45,14 +35,7 @@ def class_control(run_id: str, action: str, args: dict[str, Any] | None = None) 
     if "kp_classes" not in current_app.extensions:
         return  # no class was ever touched in this process: nothing can be frozen
     svc, who = _service()
-    try:
-        svc.may_control(who, run_id, action, args or {})
-    except LockedField as exc:
-        raise ApiError(400, gettext("locked by your teacher: keep it at %(value)s", value=exc.value),
-                       exc.field) from None
-    except Frozen:
-        raise ApiError(409, gettext("your teacher has paused the class for a discussion: wait for the go"),
-                       "class") from None
+    svc.may_control(who, run_id, action, args or {})  # LockedField, Frozen: mapped in app/web/errors.py
 
 
 def class_observe(run_id: str, events: Iterable[Any]) -> Iterator[Any]:

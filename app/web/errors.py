@@ -15,6 +15,7 @@ from flask import Flask, jsonify
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from app.classes.service import Frozen, LockedField
 from app.config.parse import ConfigError
 from app.data.csv_table import CsvError
 from app.engine.weight_edit import EditRefused
@@ -71,6 +72,10 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, Callable[[Any], Errors], Callabl
     ImportRefused: (400, lambda e: _one(e.field, gettext(e.template, **e.params)), None),
     Forbidden: (403, lambda e: _one("edit_token", gettext("this saved run can only be changed with its edit token")),
                 None),
+    LockedField: (400, lambda e: _one(e.field, gettext("locked by your teacher: keep it at %(value)s",
+                                                       value=e.value)), None),
+    Frozen: (409, lambda e: _one("class", gettext("your teacher has paused the class for a discussion: wait for "
+                                                  "the go")), None),
 }
 
 
