@@ -61,8 +61,13 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
+CLASS_TABLES = {"classes", "class_members", "class_results"}  # migration 0004
+
+
 def test_migrations_go_up_down_and_up_again(database_url):
     upgrade(database_url)
+    assert tables(database_url) == {"saved_runs", "sweeps", *CLASS_TABLES}
+    command.downgrade(alembic(database_url), "0002")
     assert tables(database_url) == {"saved_runs", "sweeps"}
     command.downgrade(alembic(database_url), "0001")
     assert tables(database_url) == {"saved_runs"}
@@ -70,7 +75,7 @@ def test_migrations_go_up_down_and_up_again(database_url):
     assert tables(database_url) == set()
     upgrade(database_url)
     upgrade(database_url)  # idempotent
-    assert tables(database_url) == {"saved_runs", "sweeps"}
+    assert tables(database_url) == {"saved_runs", "sweeps", *CLASS_TABLES}
 
 
 def test_save_open_list_rename_delete(database_url):

@@ -202,6 +202,7 @@ def test_twenty_concurrent_downloads_are_200_or_503_and_bounded(export_client, w
     assert first.status_code == 200
     assert_predicts_like(first.data, weights, tmp_path)
 
+    others = set(task_children()) - set(pool.pids())  # e.g. a live server other tests left running
     responses: list = [None] * 20
     start = threading.Barrier(21)
     done = threading.Event()
@@ -209,7 +210,7 @@ def test_twenty_concurrent_downloads_are_200_or_503_and_bounded(export_client, w
 
     def watch() -> None:
         while not done.is_set():
-            most[0] = max(most[0], len(task_children()))
+            most[0] = max(most[0], len(set(task_children()) - others))
             done.wait(0.01)
 
     def download(i: int) -> None:

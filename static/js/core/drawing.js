@@ -1,11 +1,14 @@
-// The drawn set being edited (pure, no DOM): points on the [-6, 6] map quantised to 0.1 (what the
-// link's encoding keeps), brush dabs and erasing, and undo / redo of whole strokes.
+// The drawn set being edited (no DOM): points on the map's domain (from /api/config) quantised to 0.1 (what
+// the link's encoding keeps), brush dabs and erasing, and undo / redo of whole strokes.
+import { domain } from "./fields.js";
 
-const HALF = 6;
 const SPREAD = 0.25; // a brush of size s scatters its s points within s × SPREAD map units
 const ERASE = 0.35; // an eraser of size s clears a disc of radius max(1, s) × ERASE
 
-const q = (v) => Math.round(Math.min(HALF, Math.max(-HALF, v)) * 10) / 10;
+const q = (v) => {
+  const [low, high] = domain();
+  return Math.round(Math.min(high, Math.max(low, v)) * 10) / 10;
+};
 
 export class Drawing {
   constructor(random = Math.random) {
