@@ -70,7 +70,8 @@ def test_a_hand_drawn_xor_trains_past_ninety_percent(open_page):
     page.wait_for_function("() => document.querySelector('#boundary-points').data[0].x.length === 12")
     page.click("#play-pause-button")
     page.wait_for_function("() => parseFloat(document.getElementById('test-accuracy').textContent) > 90"
-                           " && parseFloat(document.getElementById('train-accuracy').textContent) > 90", timeout=240_000)
+                           " && parseFloat(document.getElementById('train-accuracy').textContent) > 90",
+                           timeout=240_000)
 
 
 def test_undo_redo_erase_and_the_keyboard(open_page):
