@@ -60,7 +60,8 @@ def draw_xor(page) -> None:
 
 
 def test_a_hand_drawn_xor_trains_past_ninety_percent(open_page):
-    page = open_page(f"{FAST}&features=x1,x2,x1_x2&hidden_layers=4&learning_rate=0.1&epochs=300&train_ratio=50")
+    # x1·x2 alone separates XOR for any seed (the page draws a new one when the data changes): no unlucky start
+    page = open_page(f"{FAST}&features=x1_x2&hidden_layers=2&learning_rate=0.1&epochs=300&train_ratio=50")
     draw_xor(page)
     page.click("#draw-use")
     page.wait_for_function("() => kp.settings.dataset.startsWith('drawn:')")
