@@ -87,9 +87,7 @@ class ClassService:
     def may_control(self, client: str, run_id: str, action: str, args: dict[str, Any] | None = None) -> None:
         """Resume and step wait while the learner's class is frozen (Frozen); a live `set` or `regenerate` of a
         locked field to another value than the preset's is a LockedField."""
-        if action not in ("resume", "step", "set", "regenerate") or self.hub.run_owner(run_id) is None:
-            return
-        owner = self.hub.run_owner(run_id)
+        owner = self.hub.run_owner(run_id) if action in ("resume", "step", "set", "regenerate") else None
         klass = self.store.get(owner[0]) if owner else None
         if not klass or klass["state"] != "open":
             return
