@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.lab import views as lab
     from app.share import views as saved
     from app.sweeps import views as sweeps_api
-    from app.web import drawn, limits, metrics, openapi, pages, uploads
+    from app.web import drawn, landscape, limits, metrics, openapi, pages, uploads
     from app.web import runs as api
 
     app.register_blueprint(api.bp)
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sweeps_api.bp)
     app.register_blueprint(uploads.bp)
     app.register_blueprint(drawn.bp)
+    app.register_blueprint(landscape.bp)
     app.register_blueprint(lab.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)

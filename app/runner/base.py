@@ -116,6 +116,14 @@ class Runner(ABC):
     def result(self, run_id: str) -> dict[str, Any] | None:
         """The done summary with full weights (for saving and export), or None before the end."""
 
+    def landscape(self, run_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The loss landscape of a paused or ended run (app/engine/landscape.py); this backend cannot (503)."""
+        from app.config.text import lazy_gettext
+        from app.engine.landscape_plan import LandscapeUnavailable
+
+        raise LandscapeUnavailable(503, lazy_gettext(
+            "the loss landscape is computed on the embedded backend only; this server trains on Celery workers"))
+
     @abstractmethod
     def health(self) -> dict[str, Any]:
         """Workers and run counts for /healthz."""

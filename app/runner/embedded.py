@@ -20,6 +20,7 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.config.text import gettext
 from app.runner.base import Event, RunFull, Runner, RunnerSettings, UnknownRun
+from app.runner.landscape_client import LandscapeRequests
 from app.runner.messages import lost_event
 from app.runner.pool import WorkerHandle
 from app.runner.records import FRAMES, RunRecord
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 NEXT_STATE = {"pause": "paused", "step": "paused", "resume": "running", "stop": "done"}
 
 
-class EmbeddedRunner(Supervision, Runner):
+class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
     """Runs on a pool of spawned worker processes; see the module docstring."""
 
     def __init__(self, settings: RunnerSettings | None = None) -> None:

@@ -91,6 +91,8 @@ class Supervision:
                     worker.state = "ready"
                 self._admit()
             log.info("training worker %s (pid %s) is warm", worker.id, worker.pid)
+        elif kind == "reply":
+            self._on_reply(message)  # a loss landscape (app/runner/landscape_client.py)
         elif kind == "bye":
             worker.state = "exiting"
 

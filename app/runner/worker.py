@@ -18,6 +18,7 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
+from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.spawn import single_threaded_tensorflow
 from app.share.spec import decode_weights
 
@@ -57,6 +58,7 @@ class Worker:
         self.warm = [RunConfig(**c) for c in getattr(engine, "WARM_CONFIGS", ())]
         self.warm_made = [1] * len(self.warm)  # warm_up built one of each
         self.runs: dict[str, ActiveRun] = {}
+        self.landscapes = LandscapeKeeper()  # each run's weight path, for its loss landscape
         self.exiting = False
         self.frame_cost = 0.002  # seconds, running average
         self.busy = 0.0
@@ -126,6 +128,9 @@ class Worker:
             run.fail(exc)
         if run.ended:
             self.runs.pop(run.id, None)
+            self.landscapes.retire(run.id)
+        else:
+            self.landscapes.observe(run.id)
 
     def _check_budgets(self, now: float) -> None:
         for run in list(self.runs.values()):
@@ -142,6 +147,7 @@ class Worker:
                 run.fail(exc)
         if run.ended:
             self.runs.pop(run.id, None)
+            self.landscapes.retire(run.id)
 
     # ------------------------------------------------------------------ messages
 
@@ -171,6 +177,9 @@ class Worker:
                     self._guard(run, actions[action], args)
                 elif action in actions:
                     self._guard(run, actions[action])
+        elif kind == "landscape":  # (kind, request id, run id, params): computed here, in this loop
+            _, request_id, run_id, params = message
+            self.send(("reply", request_id, self.landscapes.compute(run_id, params)))
         elif kind == "exit":
             self.exiting = True
             for run in list(self.runs.values()):
@@ -194,6 +203,7 @@ class Worker:
         paused = bool(opts.get("paused"))
         run = ActiveRun(run_id, trainer, self.emit, self.budget, paused=paused, steps=int(opts.get("steps", 0)))
         self.runs[run_id] = run
+        self.landscapes.begin(run_id, trainer)
         run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
                              "setup_seconds": round(time.monotonic() - start, 3)}, {"paused": paused})
         if paused:
