@@ -168,6 +168,10 @@ def _paths() -> dict[str, JSON]:
         "/api/runs/{run_id}/export/{kind}": {"get": op(
             "exportRun", "export", "A finished run's spec, weights, .keras file or script.", EXPORTED,
             (400, 403, 404, 409, 503), [RUN_ID, KIND])},
+        "/api/runs/{run_id}/landscape": {"post": op(
+            "runLandscape", "runs", "The training loss along the line from the initial weights and over a plane "
+            "around the current ones (a paused or finished run; docs/see-inside.md).", ok("Landscape"),
+            (400, 403, 404, 409, 413, 503), [RUN_ID], json_body("LandscapeRequest", False))},
         "/api/export/script": {"post": op("exportScript", "export", "The standalone Keras script of a config.",
                                           ok({"type": "string"}, media="text/x-python"), (400, 413),
                                           body=json_body("RunConfig"))},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.config.run_config import RunConfig
+from app.engine.landscape_plan import LandscapeRequest
 from app.lab.plan import LabJob
 from app.sweeps.plan import SweepSpec
 
@@ -19,7 +20,7 @@ JSON = dict[str, Any]
 def model_schemas() -> dict[str, JSON]:
     """Every validating model's JSON schema (2020-12, as OpenAPI 3.1 uses), their nested models hoisted."""
     out: dict[str, JSON] = {}
-    for model in (RunConfig, SweepSpec, LabJob):
+    for model in (RunConfig, SweepSpec, LabJob, LandscapeRequest):
         schema = model.model_json_schema(ref_template=REF)
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema
@@ -91,5 +92,9 @@ RESPONSE_SCHEMAS: dict[str, JSON] = {
     "UploadList": obj(("uploads",), uploads={"type": "array", "items": ref("Upload")}),
     "LabPresets": obj(("job", "presets"), job=ANY_OBJECT, presets={"type": "array", "items": ANY_OBJECT},
                       help=ANY_OBJECT),
+    "Landscape": obj(("line", "plane", "path"), line=obj(("alpha", "loss"), alpha=NUMBERS, loss=NUMBERS),
+                     plane=obj(("a", "b", "loss"), a=NUMBERS, b=NUMBERS, loss={"type": "array", "items": NUMBERS}),
+                     path={"type": "array", "items": obj(("epoch", "a", "b"), epoch=INTEGER, a=NUMBER, b=NUMBER)},
+                     current_loss={"type": ["number", "null"]}, epoch=INTEGER, seconds=NUMBER),
     "LabStatus": obj(("id", "state"), id=STRING, state=STRING),
 }
