@@ -14,11 +14,13 @@ import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
 import { init as draw } from "./draw.js";
 import { init as guess } from "./guess.js";
+import { init as landscape } from "./landscape.js";
 import { init as language } from "./language.js";
 import { init as multiclass } from "../views/multiclass.js";
 import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
 import { init as share } from "./share.js";
+import { init as surface3d } from "../views/surface3d.js";
 import { init as sweep } from "./sweep.js";
 import { init as upload } from "./upload.js";
 import { init as weights } from "./weights.js";
@@ -40,4 +42,6 @@ export const PANELS = [
   draw,
   guess,
   language,
+  surface3d,
+  landscape,
 ];
