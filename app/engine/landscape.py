@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from app.config.run_config import RunConfig
 from app.engine import losses
-from app.engine.landscape_plan import LINE_POINTS, LINE_RANGE, LandscapeRequest, layout
+from app.engine.landscape_plan import LINE_POINTS, LINE_RANGE, LandscapeRequest, layout, widths
 from app.engine.model import output_activation
 
 BN_EPSILON = 1e-3  # keras.layers.BatchNormalization's default, as app/engine/model.py builds it
@@ -62,7 +62,12 @@ def _forward(config: RunConfig) -> Callable[..., tf.Tensor]:
         keras.activations.get(output_activation(config))]
     loss_fn = losses.get(config.resolved_loss)
 
-    @tf.function(reduce_retracing=True)
+    sizes = widths(config)
+    shapes = [(sizes[layer], sizes[layer + 1]) if kind == "kernel" else (sizes[layer + 1],) for kind, layer in kinds]
+    signature = [tf.TensorSpec([None, sizes[0]], tf.float32), tf.TensorSpec([None, 1], tf.float32),
+                 *(tf.TensorSpec([None, *shape], tf.float32) for shape in shapes)]  # one trace per architecture
+
+    @tf.function(input_signature=signature)
     def run(x: tf.Tensor, y: tf.Tensor, *stack: tf.Tensor) -> tf.Tensor:
         h, k, i = None, tf.shape(stack[0])[0], 0
         for layer, act in enumerate(activations):
@@ -96,6 +101,15 @@ def batched_losses(config: RunConfig, x: np.ndarray, y: np.ndarray, stack: Array
         _FORWARDS[key] = _forward(config)
     tensors = [tf.constant(np.asarray(a, dtype=np.float32)) for a in stack]
     return _FORWARDS[key](tf.constant(x, tf.float32), tf.constant(y, tf.float32), *tensors).numpy()
+
+
+def prewarm(config: RunConfig) -> None:
+    """Trace and run the compiled call once for this architecture (one weight set, one point), so a learner's
+    first landscape costs the computation only."""
+    sizes = widths(config)
+    stack = [np.zeros((1, sizes[layer], sizes[layer + 1]) if kind == "kernel" else (1, sizes[layer + 1]), np.float32)
+             for kind, layer in layout(config)]
+    batched_losses(config, np.zeros((1, sizes[0]), np.float32), np.zeros((1, 1), np.float32), stack)
 
 
 def _flat(arrays: Arrays) -> np.ndarray:

@@ -54,6 +54,17 @@ class LandscapeKeeper:
         self.live: dict[str, Kept] = {}
         self.ended: OrderedDict[str, Kept] = OrderedDict()
         self.keep_ended = keep_ended
+        self.warmed = False
+
+    def prewarm(self, configs: list[Any]) -> None:
+        """Trace the landscape's compiled call for these architectures, once per process (the worker's idle time)."""
+        if self.warmed:
+            return
+        self.warmed = True
+        from app.engine import landscape
+
+        for config in configs:
+            landscape.prewarm(config)
 
     def begin(self, run_id: str, trainer: Any) -> None:
         """A run starts (after any given weights were set): its initial weights are the path's first point."""

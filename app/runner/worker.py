@@ -222,6 +222,7 @@ class Worker:
                     trainer.close()
                 self.warm_made[i] += 1
                 return
+        self.landscapes.prewarm(self.warm)  # once: trace the landscape of the common architectures too
 
     def _report(self, now: float) -> None:
         import psutil
