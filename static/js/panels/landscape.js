@@ -68,8 +68,8 @@ export function init(page) {
   const caption = el("p", { className: "help landscape-caption" });
   const heading = el("h2", { id: "landscape-heading" });
   const intro = el("p", { className: "help" });
-  const again = el("button", { type: "button", className: "mini", id: "landscape-again" });
-  const close = el("button", { type: "button", className: "mini", id: "landscape-close" });
+  const again = el("button", { type: "button", className: "landscape-button", id: "landscape-again" });
+  const close = el("button", { type: "button", className: "landscape-button", id: "landscape-close" });
   const panel = el("section", { id: "landscape-panel", className: "landscape-panel", hidden: true },
     el("div", { className: "landscape-head" }, heading, again, close), intro, status,
     el("div", { className: "landscape-plots" }, lineEl, planeEl), caption);
