@@ -228,3 +228,6 @@ def test_a_good_landscape_answer(api):
     assert all(len(row) == 7 for row in body["plane"]["loss"]) and body["plane"]["a"][-1] == 2.0
     assert {"epoch", "a", "b", "loss", "off_plane"} <= set(body["path"][0])
     assert post(client, "done").status_code == 200  # no body: the defaults
+    malformed = client.post("/api/runs/paused/landscape", data="{resolution", content_type="application/json",
+                            headers={"X-Control-Token": TOKEN})
+    assert malformed.status_code == 400 and malformed.get_json()["errors"][0]["field"] == "body"
