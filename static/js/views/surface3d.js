@@ -10,6 +10,7 @@ import { t } from "../core/i18n.js";
 import { axis, toRows } from "./grid.js";
 
 const MIN_INTERVAL = 250; // ms between two redraws: 4 a second is smooth enough to watch and cheap for a 3-D scene
+const MAX_SHARE = 0.25; // of the page's main thread the 3-D view may take: a slow machine redraws it less often
 
 /** The points at their labels: z = -1 / 1 for two classes (TF Playground's orange / blue), the value otherwise. */
 export function pointsAtLabels(part, problem, nClasses = 2) {
@@ -25,8 +26,11 @@ export class Surface3D {
     this.boundary = boundary;
     this.problem = problem;
     this.on = false;
-    this.last = 0;
+    this.last = 0; // when the last redraw ended
+    this.cost = 0; // ms the last redraw took
     this.timer = null;
+    this.busy = false; // a redraw is in progress: the grid it read may already be old
+    this.pending = false;
     this.draws = 0; // for the browser test and the page benchmark
   }
 
@@ -37,10 +41,15 @@ export class Surface3D {
     else if (window.Plotly) Plotly.purge(this.el);
   }
 
-  /** Ask for a redraw; it happens now, or once MIN_INTERVAL has passed since the last one. */
+  /** Ask for a redraw: now, or once MIN_INTERVAL (more if redraws are slow here) has passed since the last one. */
   request() {
     if (!this.on || this.timer) return;
-    const wait = Math.max(0, this.last + MIN_INTERVAL - performance.now());
+    if (this.busy) {
+      this.pending = true;
+      return;
+    }
+    const gap = Math.max(MIN_INTERVAL, this.cost / MAX_SHARE - this.cost);
+    const wait = Math.max(0, this.last + gap - performance.now());
     this.timer = setTimeout(() => requestAnimationFrame(() => { // after the page's own draw (page/render.js)
       this.timer = null;
       this.render();
@@ -48,8 +57,10 @@ export class Surface3D {
   }
 
   render() {
-    if (!this.on) return;
-    this.last = performance.now();
+    if (!this.on) return Promise.resolve();
+    const start = performance.now();
+    this.busy = true;
+    this.pending = false;
     const b = this.boundary;
     const grid = b.grid;
     const res = grid ? grid.resolution : 2;
@@ -76,8 +87,14 @@ export class Surface3D {
     const layout = { uirevision: "keep", scene, margin: { l: 0, r: 0, t: 0, b: 0 }, height: this.el.clientWidth || 320,
       showlegend: false, paper_bgcolor: "rgba(0,0,0,0)", font: { family: "inherit" } };
     this.draws++;
-    return Plotly.react(this.el, [surface, points], layout, { displaylogo: false, responsive: true,
+    const drawn = Plotly.react(this.el, [surface, points], layout, { displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["toImage"] });
+    return Promise.resolve(drawn).finally(() => {
+      this.busy = false;
+      this.last = performance.now();
+      this.cost = this.last - start;
+      if (this.pending) this.request(); // a frame came while drawing: draw the newest grid
+    });
   }
 }
 
