@@ -47,12 +47,14 @@ def stream(person: Person, path: str, into: queue.Queue, stop: threading.Event) 
     def read():
         try:
             with person.s.get(person.base + path, stream=True, timeout=30) as response:
+                # Heartbeats are comments the parser skips: close the stream from outside once `stop` is set.
+                threading.Thread(target=lambda: stop.wait() and response.close(), daemon=True).start()
                 for event in parse(response, deadline=400):
                     into.put(event)
                     if stop.is_set():
                         return
-        except requests.RequestException:
-            return  # the server shut down at the end of the session under a stream nobody reads any more
+        except (requests.RequestException, AttributeError, ValueError):
+            return  # closed by `stop`, or the server shut down at the end of the session
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
