@@ -83,3 +83,82 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(browser, 
         assert page.console_errors == []
     finally:
         _close(context, page)
+
+
+FOCUS_JS = """() => { const e = document.activeElement, s = getComputedStyle(e);
+  return {tag: e.tagName, name: e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 30),
+          visible: e.matches(':focus-visible') && s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2}; }"""
+ANNOUNCED = "document.getElementById('announcer').textContent"
+
+
+def keyboard_focus(page, selector: str, unseen: list[str], back: bool = False, limit: int = 150) -> None:
+    """Tab (or Shift+Tab) until the first match of `selector` has focus; every stop passed must show a ring."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        stop = page.evaluate(FOCUS_JS)
+        if stop["tag"] != "BODY" and not stop["visible"]:
+            unseen.append(stop["name"])
+    raise AssertionError(f"{selector} not reached with {'Shift+Tab' if back else 'Tab'}")
+
+
+def test_a_whole_run_by_keyboard_alone_in_both_languages(browser, live_server):
+    context, page = _open(browser, live_server, {"width": 1280, "height": 900})
+    page.emulate_media(reduced_motion="reduce")
+    unseen: list[str] = []
+    try:
+        for lang in LANGS:
+            page.goto(f"/?lang={lang}#pace=240&seed=11&epochs=5000&dataset=circle&learning_rate=0.03")
+            playground_ready(page)
+            page.focus("body")  # start of the tab order, as after loading the page
+            # choose the data: the XOR tile
+            keyboard_focus(page, '#datasets [data-dataset="xor"]', unseen)
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => kp.settings.dataset === 'xor'")
+            assert page.get_attribute('#datasets [data-dataset="xor"]', "aria-pressed") == "true"
+            # a slider with the arrow keys: more noise
+            keyboard_focus(page, "#noise", unseen)
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => kp.settings.noise > 0")
+            # the network: one more hidden layer, one more neuron in the first layer
+            layers = len(page.evaluate("kp.settings.hidden_layers"))
+            keyboard_focus(page, "#add-layer", unseen)
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"() => kp.settings.hidden_layers.length === {layers + 1}")
+            first = page.evaluate("kp.settings.hidden_layers[0]")
+            keyboard_focus(page, "#network .layer-head button.mini", unseen)  # layer 1's +
+            page.keyboard.press("Space")
+            page.wait_for_function(f"() => kp.settings.hidden_layers[0] === {first + 1}")
+            # a setting in the top bar, back with Shift+Tab: a larger learning rate (a closed select's arrows)
+            keyboard_focus(page, "#learning-rate", unseen, back=True)
+            page.keyboard.press("ArrowDown")
+            page.wait_for_function("() => kp.settings.learning_rate === 0.1")
+            # train, then pause, from the run button
+            keyboard_focus(page, "#play-pause-button", unseen, back=True)
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => kp.state.epoch >= 3", timeout=90_000)
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => kp.state.run && kp.state.run.state === 'paused'", timeout=30_000)
+            assert page.get_attribute("#play-pause-button", "aria-pressed") == "false"
+            # read the result as a screen reader does: the polite status region says the epoch and the test loss
+            page.wait_for_function(f"() => {ANNOUNCED}.includes(document.getElementById('test-loss').textContent)"
+                                   " && document.getElementById('test-loss').textContent !== '—'")
+            status = page.get_by_role("status").filter(has_text=page.text_content("#test-loss"))
+            assert status.count() == 1 and page.get_attribute("#announcer", "aria-live") == "polite"
+            said = page.evaluate(ANNOUNCED)
+            assert str(page.evaluate("kp.state.epoch")) in said.replace(",", "")
+            # reduced motion: the links' dashes stay still although the epochs moved them
+            assert page.evaluate("getComputedStyle(document.querySelector('#network .link')).strokeDashoffset") \
+                in ("0", "0px")
+            assert page.evaluate("document.querySelector('#network svg.links').style.getPropertyValue('--dash')") \
+                not in ("", "0")
+            # reset, with Shift+Tab from the run button
+            keyboard_focus(page, "#reset-button", unseen, back=True)
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => kp.state.epoch === 0 && !kp.state.run")
+            page.wait_for_function(f"() => {ANNOUNCED} !== {said!r}")
+        assert unseen == [], f"focus without a visible ring: {sorted(set(unseen))}"
+        assert page.console_errors == []
+    finally:
+        _close(context, page)

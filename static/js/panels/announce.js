@@ -7,6 +7,8 @@ import { formatNumber, t } from "../core/i18n.js";
 
 /** At most one progress announcement this often while a run trains (state changes are said at once). */
 export const ANNOUNCE_EVERY_MS = 10_000;
+/** A pause is said once the frames already on their way have come, so it tells the epoch it stopped at. */
+const SETTLE_MS = 500;
 
 const ACTIVE = ["starting", "queued", "running", "paused"];
 const loss = (v) => (Number.isFinite(v)
@@ -30,31 +32,50 @@ export function init(page) {
   let latest = null;
   let last = null;
   let playing = false;
+  let pending = null;
+  const later = (fn) => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      pending = null;
+      fn();
+    }, SETTLE_MS);
+  };
+  const cancel = () => {
+    clearTimeout(pending);
+    pending = null;
+  };
   const say = (text) => {
     // Replacing the text (not appending) keeps the region one sentence long; aria-atomic reads it whole.
     region.textContent = text;
     last = performance.now();
   };
   const withProgress = (text) => (latest ? `${text} ${progress(latest)}` : text);
+  const sayPaused = () => say(withProgress(t("Training paused.")));
 
   on("playing", (d) => {
     const running = ACTIVE.includes(page.run?.state);
     playing = d.playing;
+    cancel();
     if (playing) say(running && latest ? withProgress(t("Training resumed.")) : t("Training started."));
-    else if (running) say(withProgress(t("Training paused.")));
+    else if (running) later(sayPaused);
   });
   on("reset", () => {
+    cancel();
     if (latest && !playing) say(t("The network was reset.")); // not when ▶ starts a finished run again
     latest = null;
   });
   on("frame", (frame) => {
     latest = frame;
-    const now = performance.now();
-    if (page.run?.state === "running" && due(now, last)) say(progress(frame));
+    if (!playing) return void later(sayPaused); // a step, or the last frames after a pause
+    if (page.run?.state === "running" && due(performance.now(), last)) say(progress(frame));
   });
   on("done", (d) => {
+    cancel();
     const frame = latest ? { ...latest, ...d } : d;
     say(`${t("Training finished.")} ${progress({ ...frame, epoch: d.epochs ?? frame.epoch })}`);
   });
-  on("error", (d) => say(`${t("Training failed.")} ${d.message || ""}`.trim()));
+  on("error", (d) => {
+    cancel();
+    say(`${t("Training failed.")} ${d.message || ""}`.trim());
+  });
 }
