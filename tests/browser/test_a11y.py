@@ -111,7 +111,6 @@ def test_a_whole_run_by_keyboard_alone_in_both_languages(browser, live_server):
         for lang in LANGS:
             page.goto(f"/?lang={lang}#pace=240&seed=11&epochs=5000&dataset=circle&learning_rate=0.03")
             playground_ready(page)
-            page.focus("body")  # start of the tab order, as after loading the page
             # choose the data: the XOR tile
             keyboard_focus(page, '#datasets [data-dataset="xor"]', unseen)
             page.keyboard.press("Enter")
@@ -153,7 +152,15 @@ def test_a_whole_run_by_keyboard_alone_in_both_languages(browser, live_server):
                 in ("0", "0px")
             assert page.evaluate("document.querySelector('#network svg.links').style.getPropertyValue('--dash')") \
                 not in ("", "0")
-            # reset, with Shift+Tab from the run button
+            # edit the first neuron's bias while paused: Enter on the neuron, type, Enter
+            keyboard_focus(page, "#network .node.hidden", unseen)
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => document.activeElement.classList.contains('weight-editor')")
+            with page.expect_response(lambda r: r.url.endswith("/edit") and r.request.method == "POST") as edited:
+                page.keyboard.type("0.5")
+                page.keyboard.press("Enter")
+            assert edited.value.status == 200 and edited.value.request.post_data_json["value"] == 0.5
+            # reset, with Shift+Tab back to the reset button
             keyboard_focus(page, "#reset-button", unseen, back=True)
             page.keyboard.press("Enter")
             page.wait_for_function("() => kp.state.epoch === 0 && !kp.state.run")
