@@ -35,29 +35,35 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(browser, 
     found: list[str] = []
     try:
         for lang in LANGS:
-            q = f"lang={lang}"
-            page.goto(f"/?{q}#{FAST}")
+            page.goto(f"/?lang={lang}#{FAST}")
             playground_ready(page)
             assert page.get_attribute("html", "lang") == lang  # screen readers pick their voice by it
             found += audit(page, f"/ idle [{lang}]")
-
-            # after a short run, with a pinned run, the Keras script and a finished two-value sweep open
-            page.click("#play-pause-button")
-            page.wait_for_function("() => kp.state.run && kp.state.run.state === 'done'", timeout=90_000)
-            page.click("#compare-pin")
-            page.wait_for_selector("#compare-section:not([hidden])")
-            page.click("#share-show-script")
-            page.wait_for_selector("#share-script:not([hidden])")
-            page.fill("#sweep-params .sweep-param-values", "0.1, 0.3")
-            page.click("#sweep-start")
-            page.wait_for_function("() => document.querySelectorAll('#sweep-table tr.sweep-row').length === 2 "
-                                   "&& !document.getElementById('sweep-start').disabled", timeout=120_000)
-            found += audit(page, f"/ after a run, compare, script and sweep [{lang}]")
-
-            page.goto(f"/?present=1&{q}#{FAST}")
+            page.keyboard.press("p")  # presenter mode, on the page at hand (as ?present=1 opens it)
             page.wait_for_function("() => document.body.classList.contains('presenter')")
             found += audit(page, f"presenter [{lang}]")
+            page.keyboard.press("Escape")
+            page.wait_for_function("() => !document.body.classList.contains('presenter')")
 
+        # after a short run, with a pinned run, the Keras script and a finished two-value sweep open; one run
+        # serves both languages: the page switches live (panels/language.js), as a learner's does
+        page.click("#play-pause-button")
+        page.wait_for_function("() => kp.state.run && kp.state.run.state === 'done'", timeout=90_000)
+        page.click("#compare-pin")
+        page.wait_for_selector("#compare-section:not([hidden])")
+        page.click("#share-show-script")
+        page.wait_for_selector("#share-script:not([hidden])")
+        page.fill("#sweep-params .sweep-param-values", "0.1, 0.3")
+        page.click("#sweep-start")
+        page.wait_for_function("() => document.querySelectorAll('#sweep-table tr.sweep-row').length === 2 "
+                               "&& !document.getElementById('sweep-start').disabled", timeout=120_000)
+        found += audit(page, f"/ after a run, compare, script and sweep [{LANGS[-1]}]")
+        page.click(".language-switch [data-lang=en]")
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        found += audit(page, "/ after a run, compare, script and sweep, switched live [en]")
+
+        for lang in LANGS:
+            q = f"lang={lang}"
             page.goto(f"/lab?{q}")
             page.wait_for_load_state("load")
             found += audit(page, f"/lab [{lang}]")
@@ -72,8 +78,9 @@ def test_axe_finds_no_serious_violation_on_any_page_in_either_language(browser, 
             found += audit(page, f"class learner [{lang}]")
 
             teacher_path, token = made["teacher_url"].split("#")
-            page.goto(f"{teacher_path}?{q}#{token}")
+            page.goto(f"{teacher_path}?{q}#{token}")  # the wall, with this learner's tile
             page.wait_for_function(f"() => document.getElementById('teach-code').textContent === '{made['code']}'")
+            page.wait_for_selector(".tile")
             found += audit(page, f"teacher [{lang}]")
 
             page.goto(f"/api/docs?{q}")
