@@ -96,6 +96,9 @@ FOCUS_JS = """() => { const e = document.activeElement, s = getComputedStyle(e);
   return {tag: e.tagName, name: e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 30),
           visible: e.matches(':focus-visible') && s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2}; }"""
 ANNOUNCED = "document.getElementById('announcer').textContent"
+COUNT_ANNOUNCEMENTS_JS = """() => { window.kpAnnounced = 0; window.kpSince = performance.now();
+  new MutationObserver(() => window.kpAnnounced++).observe(document.getElementById('announcer'),
+                                                           {childList: true, characterData: true, subtree: true}); }"""
 
 
 def keyboard_focus(page, selector: str, unseen: list[str], back: bool = False, limit: int = 150) -> None:
@@ -142,8 +145,10 @@ def test_a_whole_run_by_keyboard_alone_in_both_languages(browser, live_server):
             page.wait_for_function("() => kp.settings.learning_rate === 0.1")
             # train, then pause, from the run button
             keyboard_focus(page, "#play-pause-button", unseen, back=True)
+            page.evaluate(COUNT_ANNOUNCEMENTS_JS)
+            frames = page.evaluate("kp.stats.framesReceived")
             page.keyboard.press("Enter")
-            page.wait_for_function("() => kp.state.epoch >= 3", timeout=90_000)
+            page.wait_for_function(f"() => kp.stats.framesReceived >= {frames + 20}", timeout=90_000)
             page.keyboard.press("Enter")
             page.wait_for_function("() => kp.state.run && kp.state.run.state === 'paused'", timeout=30_000)
             assert page.get_attribute("#play-pause-button", "aria-pressed") == "false"
@@ -153,6 +158,9 @@ def test_a_whole_run_by_keyboard_alone_in_both_languages(browser, live_server):
             status = page.get_by_role("status").filter(has_text=page.text_content("#test-loss"))
             assert status.count() == 1 and page.get_attribute("#announcer", "aria-live") == "polite"
             said = page.evaluate(ANNOUNCED)
+            # throttled: started, paused, and at most one progress line per 10 s, however many frames came
+            count, seconds = page.evaluate("[window.kpAnnounced, (performance.now() - window.kpSince) / 1000]")
+            assert count <= 2 + seconds // 10, (count, seconds)
             assert str(page.evaluate("kp.state.epoch")) in said.replace(",", "")
             # reduced motion: the links' dashes stay still although the epochs moved them
             assert page.evaluate("getComputedStyle(document.querySelector('#network .link')).strokeDashoffset") \
