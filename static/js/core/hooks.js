@@ -8,6 +8,7 @@
 //   "done"     {id, ...done}     a run ended normally
 //   "error"    {id, ...error}    a run failed
 //   "reset"    {}                the view was reset (new run, reset button)
+//   "playing"  {playing}         the learner pressed run or pause, or a run ended (panels/announce.js)
 //   "language" {lang}            the page switched language: redraw text you composed (t() now gives the new one)
 //   "compare-lesson" {lesson}    a lesson panel asks for the lesson's comparison runs (compare.js runs them)
 //   "lesson"   {lesson}          the learner chose a lesson in the course panel (null: none); the compare bar's

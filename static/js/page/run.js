@@ -27,6 +27,7 @@ let runToken = 0;
 export function setPlaying(playing) {
   app.playing = playing;
   app.views.controls.setPlaying(playing);
+  emit("playing", { playing });
 }
 
 /** Whether the run can still train (not ended, failed or lost). */

@@ -6,6 +6,7 @@
 //   page.playFrom(create) (the next run comes from create(), e.g. a fork of a saved run).
 // Add one import and one entry per panel.
 
+import { init as announce } from "./announce.js";
 import { init as classroom } from "./classroom.js";
 import { init as classStart } from "./class-start.js";
 import { init as classLearner } from "./class.js";
@@ -40,4 +41,5 @@ export const PANELS = [
   draw,
   guess,
   language,
+  announce,
 ];
