@@ -382,3 +382,31 @@ def test_a_run_stream_opens_no_class_database():
     svc = ClassService(no_database, MemoryHub(), runner=lambda: None)
     events = [(1, "frame", "{}"), None, (2, "done", "{}")]
     assert list(svc.observe("some-run", iter(events))) == events
+
+
+def test_ranks_go_out_once_a_second_and_the_last_change_is_never_lost():
+    from app.classes.hub import MemoryHub
+    from app.classes.ranks import RankNotifier
+
+    class Service:
+        hub = MemoryHub()
+        version = 0
+        klass = {"id": "k1", "state": "open", "challenge": {"metric": "test_loss"}}
+
+        def cached(self, class_id):
+            return self.klass
+
+        def standings(self, klass):
+            return {"version": self.version}
+
+    svc = Service()
+    ranks = RankNotifier(svc)
+    sent = lambda: [json.loads(d)["version"] for _, e, d in svc.hub._events.get(("k1", "learners"), [])]  # noqa: E731
+    for version in range(1, 6):  # five changes within a second: the first goes out, the last follows
+        svc.version = version
+        ranks.publish(svc.klass)
+    assert sent() == [1]
+    wait_until(lambda: sent() == [1, 5], 10, 0.05, "the held-back ranks")
+    svc.version = 6
+    ranks.publish(svc.klass, force=True)  # a run ended: at once
+    assert sent() == [1, 5, 6]

@@ -14,11 +14,11 @@ from typing import Any
 
 from app.classes import board, guesses, plan
 from app.classes.hub import Hub
+from app.classes.ranks import RankNotifier
 from app.classes.store import ClassStore
 from app.config.run_config import RunConfig
 
 WALL_INTERVAL = 0.5  # seconds between two wall updates of one learner (at most 2 per second)
-STANDINGS_INTERVAL = 1.0  # seconds between two rank updates sent to a class's learners
 CLASS_TTL = 2.0  # seconds a wall update may use a cached class (another web process's change shows within it)
 TERMINAL = ("done", "error")
 
@@ -56,6 +56,7 @@ class ClassService:
         self.hub, self.runner = hub, runner
         self._lock = threading.Lock()
         self._classes: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self.ranks = RankNotifier(self)
 
     @property
     def store(self) -> ClassStore:
@@ -184,7 +185,7 @@ class ClassService:
         self.hub.publish(class_id, "wall", "learner", self._for_wall(klass, tile))
         if event == "done":
             self.store.record(class_id, learner_id, tile, klass["challenge"])
-        self.publish_standings(klass, force=event == "done")
+        self.ranks.publish(klass, force=event == "done")
 
     # --- what learners see of the challenge and what the class guessed --------------------------------------
     def standings(self, klass: dict) -> dict[str, Any] | None:
@@ -192,14 +193,6 @@ class ClassService:
         if not klass.get("challenge"):
             return None
         return guesses.standings(self.leaderboard(klass), klass["challenge"])
-
-    def publish_standings(self, klass: dict, force: bool = False) -> None:
-        """Tell the learners their ranks, at most once a second per class (always when a run ends)."""
-        if not klass.get("challenge") or klass.get("state") == "ended":
-            return
-        if not force and not self.hub.due(f"{klass['id']}:standings", STANDINGS_INTERVAL):
-            return
-        self.hub.publish(klass["id"], "learners", "standings", self.standings(klass))
 
     def report_guess(self, client: str, code: str, report: guesses.GuessReport) -> dict[str, Any]:
         """A learner's scored guess for one of their runs; the wall gets the class's new average."""
