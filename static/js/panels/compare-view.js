@@ -60,6 +60,7 @@ function renderMultiples(list) {
       const guess = document.createElement("span");
       guess.className = "compare-guess";
       guess.textContent = guessText(item.guess);
+      guess.dataset.iou = String(item.guess.iou);
       caption.append(document.createElement("br"), guess);
     }
     card.append(caption);

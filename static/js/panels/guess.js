@@ -157,7 +157,9 @@ function keyHandlers(canvas) {
   canvas.addEventListener("blur", () => { state.focus = false; paint(); });
   canvas.addEventListener("keydown", (e) => {
     if (!state.sketching || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (sketchKey(e)) e.preventDefault();
+    if (!sketchKey(e)) return;
+    e.preventDefault();
+    e.stopPropagation(); // Space here adds a corner: the page's Space (play / pause) must not see it
   });
 }
 
