@@ -12,7 +12,7 @@ export const SEEN_KEY = "kp_tour_seen";
 const PARTS = [
   ["#datasets", () => t("The data: points of two classes, orange and blue. Choose a dataset, its noise and how many points are for training.")],
   ["#network", () => t("The network: the features on the left, the neurons in the middle. Hover or tap a neuron to see its equation.")],
-  [".boundary-wrap", () => t("The output: the network's answer over the whole plane, with the data points on top.")],
+  ["#boundary", () => t("The output: the network's answer over the whole plane, with the data points on top.")],
   ["#curves", () => t("The curves: training and test loss per epoch. Lower is better; a growing gap means overfitting.")],
 ];
 

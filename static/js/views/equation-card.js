@@ -25,10 +25,20 @@ export class EquationCard {
     const box = this.container.getBoundingClientRect();
     const at = node.getBoundingClientRect();
     this.card.hidden = false;
+    const width = this.card.offsetWidth;
     const right = at.right - box.left + 8;
-    const fits = right + this.card.offsetWidth <= this.container.clientWidth;
-    this.card.style.left = `${fits ? right : Math.max(0, at.left - box.left - this.card.offsetWidth - 8)}px`;
-    this.card.style.top = `${at.top - box.top}px`;
+    const left = at.left - box.left - width - 8;
+    let x = right;
+    let y = at.top - box.top;
+    if (right + width > this.container.clientWidth) { // beside it on the left, else under it
+      if (left >= 0) x = left;
+      else {
+        x = Math.max(0, Math.min(at.left - box.left, this.container.clientWidth - width));
+        y = at.bottom - box.top + 6;
+      }
+    }
+    this.card.style.left = `${x}px`;
+    this.card.style.top = `${y}px`;
   }
 
   /** Hide the card (only if it is `node`'s, when one is given). */
