@@ -94,7 +94,7 @@ function explainControls(page) {
   card.setAttribute("role", "tooltip");
   let shown = null; // {anchor, name}
   let described = null; // the control that points at the card with aria-describedby
-  let tapClosed = null; // an anchor a tap just closed: its focus must not reopen it
+  let tapClosed = null; // an anchor a tap or Escape just closed: its focus or hover must not reopen it
 
   const hide = () => {
     shown = null;
@@ -125,6 +125,8 @@ function explainControls(page) {
   document.addEventListener("pointerover", (e) => {
     if (e.pointerType !== "mouse") return;
     const hit = anchorOf(e.target);
+    if (hit?.anchor === tapClosed) return; // closed by Escape: stays closed until the pointer moves on
+    tapClosed = null;
     if (hit && hit.anchor !== shown?.anchor) show(hit);
   });
   document.addEventListener("pointerout", (e) => {
@@ -142,8 +144,10 @@ function explainControls(page) {
   });
   document.addEventListener("focusin", (e) => {
     const hit = anchorOf(e.target);
-    if (hit && hit.anchor !== tapClosed) show(hit, e.target);
-    else if (!hit && described) hide();
+    if (hit && hit.anchor === tapClosed) return;
+    tapClosed = null;
+    if (hit) show(hit, e.target);
+    else if (described) hide();
   });
   document.addEventListener("focusout", (e) => {
     if (e.target === described && !anchorOf(e.relatedTarget)) hide();
@@ -175,33 +179,39 @@ function lossButton() {
 }
 
 /** A lesson's pointer at these views ("hover a neuron to see its equation"), under its text. */
-function lessonPointers(page, lossChip) {
+function lessonPointers(lossChip) {
   const box = document.createElement("p");
   Object.assign(box, { id: "lesson-see", className: "lesson-see", hidden: true });
   const button = add(box, "button", "text-button");
   button.type = "button";
   document.getElementById("lesson-text")?.after(box);
   let view = null;
+  let shownLesson = null;
   button.addEventListener("click", () => {
     const target = view === "loss" ? lossChip
       : document.querySelector("#network .node.hidden") || document.querySelector("#network .node.output");
     target?.scrollIntoView({ block: "center" });
     target?.focus();
   });
-  on("lesson", ({ lesson }) => {
-    const see = lesson?.see;
+  const render = () => {
+    const see = shownLesson?.see;
     box.hidden = !see;
     if (!see) return;
     view = see.view;
     const lang = document.documentElement.lang.startsWith("zh") ? "zh-TW" : "en";
     button.textContent = see.text?.[lang] ?? see.text?.en ?? "";
+  };
+  on("lesson", ({ lesson }) => {
+    shownLesson = lesson;
+    render();
   });
+  on("language", render);
 }
 
 export function init(page) {
   page.network.handlers.describeNeuron = (weights, layer, index) => describeNeuron(page, weights, layer, index);
   const chip = lossButton();
   explainControls(page);
-  lessonPointers(page, chip);
+  lessonPointers(chip);
   initTour();
 }
