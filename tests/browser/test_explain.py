@@ -13,7 +13,9 @@ CARD = "#explain-card"
 EQUATION = "#neuron-equation"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 FIELDS_JS = "lang => fetch('/api/config?lang=' + lang).then(r => r.json()).then(c => c.fields)"
-SHOWN_WEIGHTS_JS = "() => import('/static/js/page/app.js').then(m => m.app.shown && m.app.shown.weights)"
+# The shown equation and the weights of the frame on screen, read in one task (a frame draws both in one task).
+SHOWN_JS = """() => import('/static/js/page/app.js').then(m => ({
+  equation: document.querySelector('#neuron-equation code').textContent, weights: m.app.shown.weights}))"""
 FORMATTER_JS = """() => import('/static/js/core/equation.js').then(e => ({
   hidden: e.neuronEquation({name: e.hiddenName(0, 2), weights: [0.42, -1.3], inputs: ['x₁', 'x₂'], bias: 0.1,
                             activation: 'tanh'}),
@@ -29,6 +31,7 @@ FORMATTER_JS = """() => import('/static/js/core/equation.js').then(e => ({
   l2: e.lossFormula('binary_crossentropy', {regularization: 'l2', rate: 0.01}),
   classicL2: e.lossFormula('square', {regularization: 'l2', rate: 0.01, classic: true}),
   none: e.lossFormula('mse', {regularization: 'l1', rate: 0}),
+  hinge: e.lossFormula('hinge', {regularization: 'l1', rate: 0.1}),
   auto: [e.resolvedLoss({problem: 'classification', mode: 'keras'}), e.resolvedLoss({problem: 'classification',
          mode: 'classic'}), e.resolvedLoss({problem: 'regression'}), e.resolvedLoss({loss: 'hinge'})],
 }))"""
@@ -45,8 +48,9 @@ def test_equation_formatter_names_weights_and_activations(open_page):
     assert out["softmax"] == ["z₁ = 1.00·x₁ + 0.00", "z₂ = 2.00·x₁ + 0.00", "z₃ = 3.00·x₁ − 0.25",
                               "ŷ = softmax(z₁, z₂, z₃)"]
     assert out["l2"].startswith("L = −(1/N)·Σ [y·log ŷ") and out["l2"].endswith(" + λ·Σ w²")
-    assert out["classicL2"].endswith(" + ½·λ·Σ w²")
+    assert out["classicL2"] == "L = (1/N)·Σ ½·(ŷ − y)² + ½·λ·Σ w²,  y = ±1"
     assert out["none"] == "L = (1/N)·Σ (ŷ − y)²"  # a zero rate adds no penalty
+    assert out["hinge"] == "L = (1/N)·Σ max(0, 1 − y·ŷ) + λ·Σ |w|,  y = ±1"
     assert out["auto"] == ["binary_crossentropy", "square", "mse", "hinge"]
 
 
@@ -57,6 +61,20 @@ def _numbers(equation: str) -> list[float]:
     return [float(token.split("·")[0]) for token in tokens]
 
 
+def _close(shown: list[float], weights: list[float]) -> bool:
+    """Equal to the shown precision (two decimals)."""
+    return len(shown) == len(weights) and all(abs(a - b) <= 0.005 + 1e-9 for a, b in zip(shown, weights, strict=True))
+
+
+def _check_hidden(shown: dict) -> str:
+    """Layer 1, neuron 2's equation against the frame's weights; returns the equation."""
+    equation, weights = shown["equation"], shown["weights"]
+    assert equation.startswith("h₁,₂ = tanh(") and "·x₁" in equation and "·x₂" in equation, equation
+    expected = [row[1] for row in weights[0]["kernel"]] + [weights[0]["bias"][1]]
+    assert _close(_numbers(equation), expected), (equation, expected)
+    return equation
+
+
 def _hover_card(page, selector: str) -> str:
     page.hover(selector)
     page.wait_for_function(f"() => !document.querySelector('{CARD}').hidden")
@@ -64,7 +82,7 @@ def _hover_card(page, selector: str) -> str:
 
 
 def test_controls_neurons_and_loss_explain_themselves_and_the_tour_is_remembered(open_page):
-    page = open_page("seed=5&hidden_layers=3&epochs=100")
+    page = open_page("seed=5&hidden_layers=3&epochs=500")
     assert page.query_selector("#tour") is None  # the suite's browser never gets the tour unasked
     fields = page.evaluate(FIELDS_JS, "en")
 
@@ -84,24 +102,19 @@ def test_controls_neurons_and_loss_explain_themselves_and_the_tour_is_remembered
     # A neuron's equation follows the frames while shown, and its numbers are the frame's weights.
     page.click("#play-pause-button")
     page.wait_for_function(f"() => {EPOCH_JS} > 2", timeout=60_000)
-    neuron = '#network .node.hidden[data-layer="0"][data-index="1"]'
-    page.focus(neuron)
-    page.wait_for_function(f"() => !document.querySelector('{EQUATION}').hidden")
-    first = page.text_content(f"{EQUATION} code")
+    page.focus('#network .node.hidden[data-layer="0"][data-index="1"]')
+    page.wait_for_function(f"() => document.querySelector('{EQUATION} code')")
+    first = _check_hidden(page.evaluate(SHOWN_JS))
     page.wait_for_function(f"t => document.querySelector('{EQUATION} code').textContent !== t", arg=first,
                            timeout=60_000)
-    page.wait_for_function(f"() => {EPOCH_JS} === 100 && kp.state.run.state === 'done'", timeout=120_000)
-    weights = page.evaluate(SHOWN_WEIGHTS_JS)
-    equation = page.text_content(f"{EQUATION} code")
-    assert equation.startswith("h₁,₂ = tanh(") and "·x₁" in equation and "·x₂" in equation, equation
-    expected = [row[1] for row in weights[0]["kernel"]] + [weights[0]["bias"][1]]
-    assert all(abs(a - b) <= 0.005 + 1e-9 for a, b in zip(_numbers(equation), expected, strict=True)), equation
+    _check_hidden(page.evaluate(SHOWN_JS))
     page.focus("#network .node.output")
     page.wait_for_function(f"() => document.querySelector('{EQUATION} code').textContent.startsWith('ŷ')")
-    output = page.text_content(f"{EQUATION} code")
+    shown = page.evaluate(SHOWN_JS)
+    output, weights = shown["equation"], shown["weights"]
     assert output.startswith("ŷ = sigmoid(") and "·h₁,₃" in output, output
     expected = [row[0] for row in weights[1]["kernel"]] + [weights[1]["bias"][0]]
-    assert all(abs(a - b) <= 0.005 + 1e-9 for a, b in zip(_numbers(output), expected, strict=True)), output
+    assert _close(_numbers(output), expected), (output, expected)
     page.keyboard.press("Escape")
     page.wait_for_function(f"() => document.querySelector('{EQUATION}').hidden")
 

@@ -2,7 +2,7 @@
 // names, each hidden layer's activation and batch norm, the output's activation, and the loss with
 // its penalty. Kept apart from core/equation.js so that one stays pure (testable without the page).
 
-import { losses } from "./fields.js";
+import { datasets, losses } from "./fields.js";
 import { FEATURES, runConfig } from "./state.js";
 import { lossFormula, resolvedLoss } from "./equation.js";
 
@@ -16,7 +16,8 @@ function hiddenLayer(config, i) {
 /** The loss the settings train with, its output activation and the penalty (app/engine/model.py's rules). */
 export function lossOf(settings) {
   const config = runConfig(settings);
-  const classes = settings.n_classes && settings.n_classes > 2 ? settings.n_classes : 2;
+  const dataset = datasets().find((d) => d.name === config.dataset);
+  const classes = config.problem === "classification" ? (config.n_classes || dataset?.n_classes || 2) : 1;
   const name = resolvedLoss({ ...config, classes });
   const layerReg = (config.layers || []).find((layer) => layer.regularization && layer.regularization !== "none");
   const regularization = layerReg ? layerReg.regularization : config.regularization;

@@ -80,17 +80,18 @@ export function equationLines(weights, layer, index, ctx, digits = 2) {
   ];
 }
 
-// Loss name (app/config/options.py LOSS_TABLE) -> its formula over the N training points; y the target, ŷ the output.
+// Loss name (app/config/options.py LOSS_TABLE) -> [its formula over the N training points, what its symbols are];
+// y the target, ŷ the output.
 const LOSS_FORMULAS = {
-  binary_crossentropy: "L = −(1/N)·Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]",
-  categorical_crossentropy: "L = −(1/N)·Σ log ŷ_y",
-  hinge: "L = (1/N)·Σ max(0, 1 − y·ŷ),  y = ±1",
-  focal: "L = −(1/N)·Σ (1 − p)²·log p,  p = ŷ if y = 1 else 1 − ŷ",
-  weighted_bce: "L = −(1/N)·Σ [3·y·log ŷ + (1 − y)·log(1 − ŷ)]",
-  square: "L = (1/N)·Σ ½·(ŷ − y)²,  y = ±1",
-  mse: "L = (1/N)·Σ (ŷ − y)²",
-  mae: "L = (1/N)·Σ |ŷ − y|",
-  huber: "L = (1/N)·Σ [½·(ŷ − y)² if |ŷ − y| ≤ 1, else |ŷ − y| − ½]",
+  binary_crossentropy: ["L = −(1/N)·Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]", ""],
+  categorical_crossentropy: ["L = −(1/N)·Σ log ŷ_y", "ŷ_y = the output for the true class"],
+  hinge: ["L = (1/N)·Σ max(0, 1 − y·ŷ)", "y = ±1"],
+  focal: ["L = −(1/N)·Σ (1 − p)²·log p", "p = ŷ if y = 1, else 1 − ŷ"],
+  weighted_bce: ["L = −(1/N)·Σ [3·y·log ŷ + (1 − y)·log(1 − ŷ)]", ""],
+  square: ["L = (1/N)·Σ ½·(ŷ − y)²", "y = ±1"],
+  mse: ["L = (1/N)·Σ (ŷ − y)²", ""],
+  mae: ["L = (1/N)·Σ |ŷ − y|", ""],
+  huber: ["L = (1/N)·Σ [½·(ŷ − y)² if |ŷ − y| ≤ 1, else |ŷ − y| − ½]", ""],
 };
 
 /** The loss the run uses: "auto" resolved as the server does (app/config/options.py resolve_loss). */
@@ -111,6 +112,7 @@ export function penaltyTerm(kind, rate, classic = false) {
 
 /** The loss as a formula (the penalty added), or null for a loss without one here. */
 export function lossFormula(name, { regularization = "none", rate = 0, classic = false } = {}) {
-  const base = LOSS_FORMULAS[name];
-  return base ? base + penaltyTerm(regularization, rate, classic) : null;
+  const [formula, where] = LOSS_FORMULAS[name] ?? [];
+  if (!formula) return null;
+  return formula + penaltyTerm(regularization, rate, classic) + (where ? `,  ${where}` : "");
 }

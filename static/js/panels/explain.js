@@ -82,7 +82,7 @@ function describeNeuron(page, weights, layer, index) {
   if (!last && ctx.batchNorm[layer]) {
     notes.push(t("BN: batch normalization rescales the sum with the batch's mean and spread before the activation."));
   }
-  notes.push(last ? t("The output neuron: its value over the plane is the map on the right.")
+  notes.push(last ? t("The output neuron: its value over the plane is the big map.")
     : t("Its value over the plane is its thumbnail; hover it to see it in the big map."));
   return { lines, notes };
 }
