@@ -52,8 +52,10 @@ def config_info():
     fields = describe_fields(RunConfig, live=LIVE_FIELDS)
     for field in (f for top in fields.values() for f in (top, *top.get("fields", {}).values())):
         label, help_text = field["label"], field["help"]  # English ids (app/config/run_config.py)
-        field["msgid"] = {"label": label, "help": help_text}  # the page re-translates them on a language switch
+        expect = field.get("expect", "")  # English id (app/config/fields.py EXPECT)
+        field["msgid"] = {"label": label, "help": help_text, "expect": expect}  # re-translated on a language switch
         field["label"], field["help"] = (gettext(label) if label else ""), (gettext(help_text) if help_text else "")
+        field["expect"] = gettext(expect) if expect else ""
     return jsonify({
         "fields": fields,
         "domain": list(datasets.DOMAIN),

@@ -14,6 +14,7 @@ import { init as compare } from "./compare.js";
 import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
 import { init as draw } from "./draw.js";
+import { init as explain } from "./explain.js";
 import { init as guess } from "./guess.js";
 import { init as language } from "./language.js";
 import { init as multiclass } from "../views/multiclass.js";
@@ -42,4 +43,5 @@ export const PANELS = [
   guess,
   language,
   announce,
+  explain,
 ];
