@@ -8,7 +8,7 @@ import pytest
 from app.engine.frames import clean, decode_grid, encode_grid, grid_points
 from app.runner.active_run import ActiveRun
 from app.runner.viewers import Viewers
-from app.web.frame_views import StreamWish, parse_wish, watched
+from app.web.frame_views import WALL_GRIDS, StreamWish, parse_wish, watched
 
 
 def test_grid_points_bottom_row_first():
@@ -33,13 +33,21 @@ def test_clean_turns_non_finite_into_none():
 
 def test_viewers_want_grids_until_every_viewer_takes_weights():
     v = Viewers()
-    assert v.grids and v.min_interval == 0  # nobody has said: grids at the full rate, as before
+    assert v.grids_due(0.0) and v.min_interval == 0  # nobody has said: grids at the full rate, as before
     v.update({"viewer": "a", "grids": False, "rate": None})
-    assert not v.grids
+    assert not v.grids_due(1.0)
     v.update({"viewer": "b", "grids": True, "rate": None})
-    assert v.grids
+    assert v.grids_due(1.0) and v.grids_due(1.01)
     v.update({"viewer": "b", "gone": True})
-    assert not v.grids
+    assert not v.grids_due(2.0)
+
+
+def test_a_class_wall_gets_grids_now_and_then():
+    v = Viewers()
+    v.update({"viewer": "page", "grids": False, "rate": None})
+    v.update({"viewer": "wall", "grids": 2.0, "rate": 2.0})
+    assert v.min_interval == 0  # the learner's page still takes every frame
+    assert [v.grids_due(t) for t in (0.0, 0.1, 0.4, 0.5, 0.6, 1.0)] == [True, False, False, True, False, True]
 
 
 def test_viewers_rate_is_the_most_eager_viewers():
@@ -127,6 +135,16 @@ def test_a_stream_tells_its_run_when_it_opens_and_closes():
     assert action == "view" and args["grids"] is False and args["rate"] == 2.0
     stream.close()
     assert runner.calls[-1] == ("r1", "view", {"viewer": args["viewer"], "gone": True})
+
+
+def test_a_class_runs_weights_stream_asks_grids_for_the_wall():
+    runner = _Recorder()
+    stream = watched(runner, "r1", StreamWish("weights", None), iter(["e1"]), wall=True)
+    next(stream)
+    wishes = sorted((args["grids"], args["rate"]) for _, _, args in runner.calls)
+    assert wishes == [(False, None), (WALL_GRIDS, WALL_GRIDS)]
+    stream.close()
+    assert sum(1 for _, _, args in runner.calls if args.get("gone")) == 2
 
 
 def test_trainer_frames_with_and_without_grids():

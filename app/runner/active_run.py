@@ -104,7 +104,8 @@ class ActiveRun:
     def send_frame(self) -> float:
         """Send the current frame (history since the previous one); returns its cost in seconds."""
         start = time.monotonic()
-        self.emit("frame", self.trainer.frame(grids=self.viewers.grids), {"epoch": self.trainer.epoch})
+        grids = self.viewers.grids_due(start)
+        self.emit("frame", self.trainer.frame(grids=grids), {"epoch": self.trainer.epoch})
         self.unsent = 0
         self.last_frame = time.monotonic()
         return self.last_frame - start

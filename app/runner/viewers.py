@@ -8,6 +8,7 @@ spoken (a run still starting, an old client) the run sends grids at the full rat
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +17,18 @@ MAX_VIEWERS = 256  # a leaked registration (a web process killed mid-stream) can
 
 @dataclass
 class Viewers:
-    """The open streams of one run: viewer id -> (wants grids, frames per second or None for the full rate)."""
+    """The open streams of one run: viewer id -> (grids a second: inf on every frame, 0 never; frames a second
+    or None for the full rate)."""
 
-    wants: dict[str, tuple[bool, float | None]] = field(default_factory=dict)
+    wants: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    last_grids: float = -math.inf  # when the run last computed grids
 
     def update(self, args: dict[str, Any]) -> None:
-        """Register, change or drop one viewer: {"viewer", "grids", "rate"} or {"viewer", "gone": true}."""
+        """Register, change or drop one viewer: {"viewer", "grids", "rate"} or {"viewer", "gone": true}.
+
+        `grids` is true (on every frame), false (never) or a number (that many times a second: a class wall's
+        thumbnail); `rate` is frames a second at most, or null for every frame.
+        """
         viewer = str(args.get("viewer", ""))
         if not viewer:
             return
@@ -29,14 +36,20 @@ class Viewers:
             self.wants.pop(viewer, None)
             return
         rate = args.get("rate")
-        self.wants[viewer] = (bool(args.get("grids", True)), float(rate) if rate else None)
+        grids = args.get("grids", True)
+        per_second = (math.inf if grids else 0.0) if isinstance(grids, bool) else max(float(grids), 0.0)
+        self.wants[viewer] = (per_second, float(rate) if rate else None)
         while len(self.wants) > MAX_VIEWERS:
             self.wants.pop(next(iter(self.wants)))
 
-    @property
-    def grids(self) -> bool:
-        """Compute grids: some viewer wants them, or nobody has said what they want yet."""
-        return not self.wants or any(grids for grids, _ in self.wants.values())
+    def grids_due(self, now: float) -> bool:
+        """Compute grids for a frame sent now: nobody has spoken yet, some viewer wants them on every frame, or
+        a viewer that wants them now and then (a class wall's thumbnail) is due; notes the time when so."""
+        per_second = max((grids for grids, _ in self.wants.values()), default=math.inf)
+        due = per_second > 0 and now - self.last_grids >= 1.0 / per_second
+        if due:
+            self.last_grids = now
+        return due
 
     @property
     def min_interval(self) -> float:

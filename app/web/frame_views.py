@@ -21,6 +21,7 @@ from app.web.errors import ApiError
 
 FRAME_MODES = ("grids", "weights")
 RATE_BOUNDS = (1.0, 20.0)  # frames per second a stream may ask for; the page asks for 2 while hidden
+WALL_GRIDS = 2.0  # grids a second for a class wall's thumbnail of a run watched in weights mode
 
 log = logging.getLogger("kp.web")
 
@@ -57,14 +58,23 @@ def parse_wish(args: Mapping[str, str]) -> StreamWish:
     return StreamWish(frames, rate)
 
 
-def watched(runner: Runner, run_id: str, wish: StreamWish, events: Iterator[Event | None]) -> Iterator[Event | None]:
-    """`events`, with the run told of this stream's wish on the first read and of its end when it closes."""
-    viewer = secrets.token_hex(8)
-    _tell(runner, run_id, {"viewer": viewer, "grids": wish.grids, "rate": wish.rate})
+def watched(runner: Runner, run_id: str, wish: StreamWish, events: Iterator[Event | None],
+            wall: bool = False) -> Iterator[Event | None]:
+    """`events`, with the run told of this stream's wish on the first read and of its end when it closes.
+
+    `wall`: a class wall shows the run's thumbnail from this stream's frames, so the run computes grids
+    WALL_GRIDS times a second even when this stream takes weights.
+    """
+    viewers = {secrets.token_hex(8): {"grids": wish.grids, "rate": wish.rate}}
+    if wall and not wish.grids:
+        viewers[secrets.token_hex(8)] = {"grids": WALL_GRIDS, "rate": WALL_GRIDS}
+    for viewer, args in viewers.items():
+        _tell(runner, run_id, {"viewer": viewer, **args})
     try:
         yield from events
     finally:
-        _tell(runner, run_id, {"viewer": viewer, "gone": True})
+        for viewer in viewers:
+            _tell(runner, run_id, {"viewer": viewer, "gone": True})
 
 
 def _tell(runner: Runner, run_id: str, args: dict[str, Any]) -> None:

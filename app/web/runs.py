@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
 
-from app.classes.hooks import class_check, class_control, class_observe, class_started
+from app.classes.hooks import class_check, class_control, class_observe, class_started, class_wall_shows
 from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
 from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
@@ -196,4 +196,5 @@ def run_events(run_id: str):
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
     wish = parse_wish(request.args)
     return stream_response(f"run:{run_id}", lambda: sse(translated_events(
-        class_observe(run_id, watched(runner(), run_id, wish, runner().events(run_id, last))))))
+        class_observe(run_id, watched(runner(), run_id, wish, runner().events(run_id, last),
+                                      wall=class_wall_shows(run_id))))))
