@@ -53,96 +53,123 @@ export function canForward(frame) {
     outputs.includes(spec.output);
 }
 
-/** One Dense layer (+ batch norm at inference) on one input vector: the pre-activation values. */
-function dense(layer, input) {
-  const { kernel, bias, bn } = layer;
-  const out = new Float64Array(bias.length);
-  for (let k = 0; k < bias.length; k++) {
-    let s = bias[k];
-    for (let i = 0; i < input.length; i++) s += input[i] * kernel[i][k];
-    if (bn) s = ((s - bn.mean[k]) / Math.sqrt(bn.variance[k] + bn.epsilon)) * bn.gamma[k] + bn.beta[k];
-    out[k] = s;
+/** The input feature matrix (points × features, row-major) of a resolution² grid, bottom row first
+ * (app/engine/frames.py grid_points). */
+function inputs(spec, resolution) {
+  const [lo, hi] = spec.extent;
+  const fns = spec.features.map((name) => FEATURES[name]);
+  const f = fns.length;
+  const out = new Float64Array(resolution * resolution * f);
+  for (let j = 0, p = 0; j < resolution; j++) {
+    const b = lo + ((hi - lo) * j) / (resolution - 1);
+    for (let i = 0; i < resolution; i++, p++) {
+      const a = lo + ((hi - lo) * i) / (resolution - 1);
+      for (let c = 0; c < f; c++) out[p * f + c] = fns[c](a, b);
+    }
   }
   return out;
 }
 
-/** Grid points over the extent, row-major, bottom row first (app/engine/frames.py grid_points). */
-function points(resolution, [lo, hi]) {
-  const axis = Array.from({ length: resolution }, (_, i) => lo + ((hi - lo) * i) / (resolution - 1));
-  const out = [];
-  for (let j = 0; j < resolution; j++) for (let i = 0; i < resolution; i++) out.push([axis[i], axis[j]]);
+/** One Dense layer (+ batch norm at inference) over n points: the pre-activation values (points × units). */
+function dense(layer, x, n) {
+  const { kernel, bias, bn } = layer;
+  const units = bias.length;
+  const inDim = kernel.length;
+  const w = Float64Array.from(kernel.flat()); // inDim × units
+  const scale = new Float64Array(units).fill(1);
+  const shift = Float64Array.from(bias);
+  if (bn) { // fold (s − mean)/√(var + ε)·γ + β into one scale and shift per unit
+    for (let k = 0; k < units; k++) {
+      scale[k] = bn.gamma[k] / Math.sqrt(bn.variance[k] + bn.epsilon);
+      shift[k] = (bias[k] - bn.mean[k]) * scale[k] + bn.beta[k];
+    }
+  }
+  const out = new Float64Array(n * units);
+  for (let p = 0; p < n; p++) {
+    const row = p * inDim;
+    for (let k = 0; k < units; k++) {
+      let s = 0;
+      for (let i = 0; i < inDim; i++) s += x[row + i] * w[i * units + k];
+      out[p * units + k] = s * scale[k] + shift[k];
+    }
+  }
   return out;
 }
 
-/** The network on one raw point: every hidden layer's activations, then (unless hiddenOnly) the output. */
-function run(frame, fns, [a, b], hiddenOnly) {
-  const layers = frame.weights;
-  let x = Float64Array.from(fns, (f) => f(a, b));
+/** Every hidden layer's activations over n points (each points × units); `last` also gives the output's
+ * pre-activation values. */
+function network(frame, x, n, last) {
+  const { activations } = frame.forward;
   const hidden = [];
-  frame.forward.activations.forEach((name, l) => {
-    const act = ACTIVATIONS[name];
-    x = dense(layers[l], x).map(act);
+  for (let l = 0; l < activations.length; l++) {
+    const act = ACTIVATIONS[activations[l]];
+    x = dense(frame.weights[l], x, n);
+    for (let v = 0; v < x.length; v++) x[v] = act(x[v]);
     hidden.push(x);
-  });
-  return { hidden, output: hiddenOnly ? null : dense(layers[layers.length - 1], x) };
+  }
+  return { hidden, output: last ? dense(frame.weights[frame.weights.length - 1], x, n) : null };
 }
 
 /** Quantize values in [-1, 1] to bytes as the server does (q = rint((v + 1)·127.5); NaN as 0) and base64 them. */
 export function encodeGrid(values) {
-  let s = "";
-  for (const raw of values) {
-    const v = Number.isNaN(raw) ? 0 : Math.min(1, Math.max(-1, raw));
-    s += String.fromCharCode(Math.round((v + 1) * 127.5));
+  const q = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    q[i] = Number.isNaN(v) ? 128 : Math.round((Math.min(1, Math.max(-1, v)) + 1) * 127.5);
   }
+  return base64(q);
+}
+
+function base64(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x2000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x2000));
   return btoa(s);
 }
 
-function softmax(z) {
-  const m = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - m));
-  const sum = e.reduce((p, q) => p + q, 0);
-  return e.map((v) => v / sum);
-}
-
 /** The frame's `boundary` (as the server would send it) from the output layer over the fine grid. */
-function boundaryOf(frame, fns) {
+function boundaryOf(frame) {
   const spec = frame.forward;
-  const grid = points(spec.resolution, spec.extent);
+  const n = spec.resolution * spec.resolution;
+  const z = network(frame, inputs(spec, spec.resolution), n, true).output;
   const boundary = { resolution: spec.resolution, extent: spec.extent };
-  const values = new Float64Array(grid.length);
+  const values = new Float64Array(n);
   if (spec.output === "softmax") {
-    let classes = "";
-    grid.forEach((p, n) => {
-      const probs = softmax(run(frame, fns, p, false).output);
+    const k = z.length / n;
+    const classes = new Uint8Array(n);
+    for (let p = 0; p < n; p++) {
       let best = 0;
-      for (let k = 1; k < probs.length; k++) if (probs[k] > probs[best]) best = k;
-      classes += String.fromCharCode(best);
-      values[n] = 2 * probs[best] - 1;
-    });
-    boundary.classes = btoa(classes);
+      for (let c = 1; c < k; c++) if (z[p * k + c] > z[p * k + best]) best = c;
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += Math.exp(z[p * k + c] - z[p * k + best]);
+      classes[p] = best;
+      values[p] = 2 / sum - 1; // 2·max softmax − 1
+    }
+    boundary.classes = base64(classes);
     boundary.n_classes = spec.classes;
   } else {
     const act = ACTIVATIONS[spec.output];
     const twoSided = spec.output === "sigmoid"; // P(class 1) shown as 2p − 1, as the server does
-    grid.forEach((p, n) => {
-      const y = act(run(frame, fns, p, false).output[0]);
-      values[n] = twoSided ? 2 * y - 1 : y;
-    });
+    for (let p = 0; p < n; p++) values[p] = twoSided ? 2 * act(z[p]) - 1 : act(z[p]);
   }
   boundary.data = encodeGrid(values);
   return boundary;
 }
 
 /** The frame's `neurons`: every hidden neuron's activation over the coarse grid. */
-function neuronsOf(frame, fns) {
+function neuronsOf(frame) {
   const spec = frame.forward;
-  const grid = points(spec.neuron_resolution, spec.extent);
-  const per = frame.forward.activations.map((_, l) =>
-    Array.from(frame.weights[l].bias, () => new Float64Array(grid.length)));
-  grid.forEach((p, n) => {
-    run(frame, fns, p, true).hidden.forEach((h, l) => h.forEach((v, k) => (per[l][k][n] = v)));
+  const r = spec.neuron_resolution;
+  const n = r * r;
+  const { hidden } = network(frame, inputs(spec, r), n, false);
+  const layers = hidden.map((h) => {
+    const units = h.length / n;
+    return Array.from({ length: units }, (_, k) => {
+      const grid = new Float64Array(n);
+      for (let p = 0; p < n; p++) grid[p] = h[p * units + k];
+      return encodeGrid(grid);
+    });
   });
-  return { resolution: spec.neuron_resolution, layers: per.map((layer) => layer.map(encodeGrid)) };
+  return { resolution: r, layers };
 }
 
 /**
@@ -152,15 +179,13 @@ function neuronsOf(frame, fns) {
 export function fillGrids(frame) {
   if (frame.boundary) return true;
   if (!canForward(frame)) return false;
-  const fns = frame.forward.features.map((name) => FEATURES[name]);
-  frame.boundary = boundaryOf(frame, fns);
-  frame.neurons = neuronsOf(frame, fns);
+  frame.boundary = boundaryOf(frame);
+  frame.neurons = neuronsOf(frame);
   return true;
 }
 
 /** The grids computed from the weights even when the server sent its own (the check in tests). */
 export function computeGrids(frame) {
   if (!canForward(frame)) return null;
-  const fns = frame.forward.features.map((name) => FEATURES[name]);
-  return { boundary: boundaryOf(frame, fns), neurons: neuronsOf(frame, fns) };
+  return { boundary: boundaryOf(frame), neurons: neuronsOf(frame) };
 }
