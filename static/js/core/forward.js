@@ -49,7 +49,13 @@ export function canForward(frame) {
   const layers = frame?.weights;
   if (!spec || !Array.isArray(layers) || layers.length !== spec.activations.length + 1) return false;
   const outputs = ["linear", "tanh", "sigmoid", "softmax"];
-  return spec.features.every((f) => f in FEATURES) && spec.activations.every((a) => a in ACTIVATIONS) &&
+  let width = spec.features.length; // each kernel's rows are the previous layer's units
+  const fits = layers.every(({ kernel, bias }) => {
+    const ok = kernel?.length === width && kernel.every((row) => row.length === bias?.length);
+    width = bias?.length;
+    return ok;
+  });
+  return fits && spec.features.every((f) => f in FEATURES) && spec.activations.every((a) => a in ACTIVATIONS) &&
     outputs.includes(spec.output);
 }
 
@@ -179,8 +185,15 @@ function neuronsOf(frame) {
 export function fillGrids(frame) {
   if (frame.boundary) return true;
   if (!canForward(frame)) return false;
-  frame.boundary = boundaryOf(frame);
-  frame.neurons = neuronsOf(frame);
+  try {
+    const boundary = boundaryOf(frame);
+    frame.neurons = neuronsOf(frame);
+    frame.boundary = boundary;
+  } catch (err) { // weights that do not fit their description: the server's grids are the answer
+    console.warn("grids from weights failed:", err);
+    delete frame.neurons;
+    return false;
+  }
   return true;
 }
 
