@@ -176,7 +176,9 @@ class ClassService:
             data = {**data, "epoch": data["epochs"]}
         metrics = {**{k: old.get(k) for k in ("epoch", "train_loss", "test_loss", "test_accuracy")},
                    **{k: data[k] for k in ("epoch", "train_loss", "test_loss", "test_accuracy") if k in data}}
-        thumbnail = (data.get("boundary") or {}).get("data") if event == "frame" else old.get("thumbnail")
+        thumbnail = old.get("thumbnail")
+        if event == "frame" and data.get("boundary"):  # a weights frame has none: the last one stays (issue 19)
+            thumbnail = data["boundary"].get("data")
         weights = (plan.weights_count(data["weights"]) if event == "frame" and data.get("weights")
                    else old.get("weights_count", 0))
         tile = self._tile(klass, learner_id, old.get("name", ""), run_id, state, metrics,

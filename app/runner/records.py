@@ -49,6 +49,7 @@ class RunRecord:
         self.position: int | None = None  # in the queue
         self.paused = False  # asked while queued: start paused
         self.steps = 0  # steps asked while queued
+        self.views: dict[str, dict] = {}  # open streams' wishes (app/runner/viewers.py), for a (re)start
         self.ended_at: float | None = None
         self.stop_requested = False
         self._final: str | None = None  # done or error JSON text

@@ -164,10 +164,10 @@ class Worker:
             run = self.runs.get(run_id)
             if run is not None:
                 actions = {"pause": run.pause, "resume": run.resume, "step": run.step, "set": run.set,
-                           "edit": run.edit, "regenerate": run.regenerate}
+                           "edit": run.edit, "regenerate": run.regenerate, "view": run.view}
                 if action == "stop":
                     self._guard(run, run.finish, "stopped")
-                elif action in ("set", "edit", "regenerate"):
+                elif action in ("set", "edit", "regenerate", "view"):
                     self._guard(run, actions[action], args)
                 elif action in actions:
                     self._guard(run, actions[action])
@@ -193,6 +193,8 @@ class Worker:
             return
         paused = bool(opts.get("paused"))
         run = ActiveRun(run_id, trainer, self.emit, self.budget, paused=paused, steps=int(opts.get("steps", 0)))
+        for view in opts.get("views") or ():  # streams that opened while the run was queued
+            run.view(view)
         self.runs[run_id] = run
         run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
                              "setup_seconds": round(time.monotonic() - start, 3)}, {"paused": paused})

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
 
-from app.classes.hooks import class_check, class_control, class_observe, class_started
+from app.classes.hooks import class_check, class_control, class_observe, class_started, class_wall_shows
 from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
 from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
@@ -21,6 +21,7 @@ from app.engine.weight_edit import check_edit
 from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
+from app.web.frame_views import parse_wish, watched
 from app.web.ownership import require_owner
 from app.web.requests import run_config_of, runner, settings_from_request, validated
 from app.web.stream_caps import stream_response
@@ -195,5 +196,7 @@ def _edit_args(data: dict[str, Any]) -> dict[str, Any]:
 def run_events(run_id: str):
     """The run's event stream (SSE), open to anyone with the id; Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
+    wish = parse_wish(request.args)
     return stream_response(f"run:{run_id}", lambda: sse(translated_events(
-        class_observe(run_id, runner().events(run_id, last)))))
+        class_observe(run_id, watched(runner(), run_id, wish, runner().events(run_id, last),
+                                      wall=class_wall_shows(run_id))))))

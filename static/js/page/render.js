@@ -51,8 +51,10 @@ function takeFrame(f) {
   const { controls, boundary } = app.views;
   const frame = f || app.shown;
   if (!frame) return null;
-  const res = frame.boundary.resolution;
-  boundary.setGrid(decodeGrid(frame.boundary.data, res), res);
+  if (frame.boundary) { // absent only in a weights frame the page could not compute (core/stream.js falls back)
+    const res = frame.boundary.resolution;
+    boundary.setGrid(decodeGrid(frame.boundary.data, res), res);
+  }
   if (f) {
     controls.setEpoch(f.epoch);
     controls.setMetrics(f);
