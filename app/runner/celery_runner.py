@@ -166,6 +166,10 @@ class CeleryRunner(Runner):
         info = self._info(run_id)
         return json.loads(info["final"]) if info.get("state") == "done" and info.get("final") else None
 
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        raw = self._info(run_id).get("initial")
+        return json.loads(raw) if raw else None
+
     def health(self) -> dict[str, Any]:
         workers = self.workers()
         return {
