@@ -82,6 +82,8 @@ function render() {
     const output = { ...boundary.grid, discretize: app.settings.discretize };
     timed("kp-network", () => network.update(frame, output));
   }
+  // What the views were given at this epoch, for the replay timeline (panels/timeline.js).
+  if (f) emit("shown", { epoch: f.epoch, grid: boundary.grid, frame: f });
   dirty.boundary = dirty.frame = dirty.output = false;
   if (f) app.stats.framesRendered++;
   performance.measure("kp-render", { start, end: performance.now() });
@@ -92,4 +94,15 @@ export function hover(node) {
   app.hover = node && node.kind !== "output" ? node : null;
   if (!app.hover) app.views.boundary.setOverride(null);
   draw({ boundary: true });
+}
+
+/** Put a recorded snapshot ({epoch, grid, frame}, from "shown") on screen again: the timeline's replay. */
+export function showSnapshot(snap) {
+  const { controls, boundary, network } = app.views;
+  app.shown = snap.frame;
+  boundary.setGrid(snap.grid?.values ?? null, snap.grid?.resolution);
+  controls.setEpoch(snap.epoch);
+  controls.setMetrics(snap.frame);
+  boundary.render();
+  network.update(snap.frame, { ...boundary.grid, discretize: app.settings.discretize });
 }

@@ -26,8 +26,9 @@ function emptyCurves() {
 // ---------------------------------------------------------------- following the page's run
 
 function follow(page) {
-  on("run", () => {
-    state.current = { settings: runConfig(page.settings), boundary: null, curves: emptyCurves(), metrics: null, ended: false };
+  on("run", (d) => {
+    state.current = { settings: runConfig(page.settings), boundary: null, curves: emptyCurves(), metrics: null, ended: false,
+      start: d.start || d.id }; // runs made with init_from share their source's start (page/run.js)
   });
   on("reset", () => {
     state.current = null;
@@ -79,6 +80,7 @@ function pin() {
     thumbnail: cur.boundary,
     curves: cur.curves,
     metrics: cur.metrics,
+    start: cur.start,
   });
   state.current = null; // one pin per run
   state.showing = "pins";
@@ -174,6 +176,8 @@ function renderMultiples(list) {
       : item.failed || t("running…");
     caption.textContent = `${item.label} — ${loss}`;
     card.append(caption);
+    const twin = item.start && list.find((other) => other !== item && other.start === item.start);
+    if (twin) card.append(sameStartBadge(twin));
     if (state.showing === "pins") {
       const unpin = document.createElement("button");
       unpin.type = "button";
@@ -188,6 +192,15 @@ function renderMultiples(list) {
     }
     box.append(card);
   });
+}
+
+/** "Same start": this pin began from the same initial weights and data as another (init_from). */
+function sameStartBadge(twin) {
+  const badge = document.createElement("span");
+  badge.className = "compare-same-start";
+  badge.textContent = t("same start as {run}", { run: twin.label });
+  badge.title = t("These runs began from the same initial weights and data");
+  return badge;
 }
 
 function renderCurves(list) {
