@@ -11,7 +11,7 @@ import os
 EPOCH_JS = "Number(document.getElementById('epoch').textContent.replace(/,/g, ''))"
 Z_JS = "JSON.stringify(document.getElementById('boundary').data[0].z)"
 SHAPES_JS = "(document.getElementById('curves').layout.shapes || []).map(s => s.x0)"
-HASH = "dataset=xor&features=x1,x2&hidden_layers=4,2&learning_rate=0.03&epochs=40&pace=max&seed=7&grid_resolution=20"
+HASH = "dataset=xor&features=x1,x2&hidden_layers=4,2&learning_rate=0.03&epochs=40&pace=max&seed=7"
 # Every stream's first frame, by URL: the page's own EventSource, observed.
 FIRST_FRAMES = """
 window.__firstFrames = {};
@@ -42,10 +42,13 @@ def shot(page) -> None:
     """With KP_REPLAY_SHOT=<file>, save the output column for docs/see-inside.md."""
     where = os.environ.get("KP_REPLAY_SHOT")
     if where:
-        top, bottom = page.locator("#curves").bounding_box(), page.locator(".replay").bounding_box()
-        column = page.locator(".output-column").bounding_box()
-        page.screenshot(path=where, clip={"x": column["x"], "y": top["y"], "width": column["width"],
-                                          "height": bottom["y"] + bottom["height"] - top["y"]})
+        clip = page.evaluate("""() => {
+          const top = document.getElementById('curves').getBoundingClientRect();
+          const end = document.querySelector('.replay').getBoundingClientRect();
+          const col = document.querySelector('.output-column').getBoundingClientRect();
+          return {x: col.x + scrollX, y: top.y + scrollY, width: col.width, height: end.bottom - top.y};
+        }""")
+        page.screenshot(path=where, clip=clip, full_page=True)
 
 
 def test_timeline_scrubs_a_finished_run_and_same_start_repeats_its_first_frame(open_page):
