@@ -21,7 +21,7 @@ from app.engine.weight_edit import check_edit
 from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
-from app.web.init_from import same_start, split_init_from
+from app.web.init_from import DATA_FIELDS, same_start, split_init_from
 from app.web.ownership import require_owner
 from app.web.requests import run_config_of, runner, settings_from_request, validated
 from app.web.stream_caps import stream_response
@@ -69,6 +69,7 @@ def config_info():
         "initializers": INITIALIZERS,
         "optimizers": OPTIMIZERS,
         "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
+        "same_start_data": list(DATA_FIELDS),  # what `init_from` takes over from its source run
     })
 
 

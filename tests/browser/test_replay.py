@@ -98,6 +98,7 @@ def test_timeline_scrubs_a_finished_run_and_same_start_repeats_its_first_frame(o
     page.wait_for_function("id => kp.state.run && kp.state.run.id && kp.state.run.id !== id", arg=source,
                            timeout=60_000)
     again = finish_run(page)
+    assert page.evaluate("kp.settings.seed") == 7  # the page shows the data the run trains on: its source's
     assert first_frame(page, again) == first_frame(page, source)
     page.click("#compare-pin")
     page.wait_for_function("() => document.querySelectorAll('#compare-multiples .compare-same-start').length === 2",

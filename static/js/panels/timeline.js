@@ -4,6 +4,7 @@
 // "Same start" trains again from the last run's initial weights and data (POST /api/runs with init_from).
 
 import { api } from "../core/api.js";
+import { sameStartData } from "../core/fields.js";
 import { add, createHistory, indexAt, snapshots } from "../core/history.js";
 import { on } from "../core/hooks.js";
 import { formatNumber, t } from "../core/i18n.js";
@@ -120,9 +121,17 @@ function togglePlaying() {
   requestAnimationFrame(tick);
 }
 
-function sameStart() {
+/** Train again from the last run's initial weights; the page first takes its data settings (the server will). */
+async function sameStart() {
   const source = state.lastRun;
   if (!source) return;
+  try {
+    const { config } = await api.status(source);
+    const data = Object.fromEntries(sameStartData().filter((k) => k in config).map((k) => [k, config[k]]));
+    if (Object.entries(data).some(([k, v]) => page.settings[k] !== v)) page.apply({ ...page.settings, ...data });
+  } catch {
+    // an expired source: the create below says so
+  }
   page.playFrom(() => api.createRun({ ...runConfig(page.settings), init_from: source }));
 }
 
