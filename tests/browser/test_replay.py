@@ -24,6 +24,13 @@ window.EventSource = class extends Native {
 };
 """
 
+# core/history.js on its own: 1,000 epochs into a history of at most 10.
+HISTORY_JS = """() => import('/static/js/core/history.js').then(({ add, at, createHistory, snapshots }) => {
+  const h = createHistory(10);
+  for (let epoch = 1; epoch <= 1000; epoch++) add(h, { epoch });
+  return { epochs: snapshots(h).map((s) => s.epoch), stride: h.stride, at500: at(h, 500).epoch, at0: at(h, 0).epoch };
+})"""
+
 
 def first_frame(page, run_id: str) -> dict:
     page.wait_for_function("id => Object.keys(window.__firstFrames).some(u => u.includes(id))", arg=run_id,
@@ -58,6 +65,11 @@ def test_timeline_scrubs_a_finished_run_and_same_start_repeats_its_first_frame(o
     page.wait_for_function("() => window.kp && document.querySelectorAll('#datasets .dataset').length > 0",
                            timeout=60_000)
     assert page.is_hidden("#timeline") and page.is_hidden("#same-start")  # nothing to replay yet
+    thinned = page.evaluate(HISTORY_JS)
+    assert len(thinned["epochs"]) <= 10 and thinned["epochs"][0] == 1 and thinned["epochs"][-1] == 1000
+    gaps = {b - a for a, b in zip(thinned["epochs"][:-2], thinned["epochs"][1:-1], strict=True)}
+    assert gaps == {thinned["stride"]}  # evenly spread; the newest is kept besides
+    assert thinned["at500"] == max(e for e in thinned["epochs"] if e <= 500) and thinned["at0"] == 1
 
     page.click("#play-pause-button")
     source = finish_run(page)
