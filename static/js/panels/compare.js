@@ -177,7 +177,10 @@ function renderMultiples(list) {
     caption.textContent = `${item.label} — ${loss}`;
     card.append(caption);
     const twin = item.start && list.find((other) => other !== item && other.start === item.start);
-    if (twin) card.append(sameStartBadge(twin));
+    if (twin) { // began from the same initial weights and data (init_from): a badge
+      card.append(Object.assign(document.createElement("span"), { className: "compare-same-start",
+        textContent: t("same start as {run}", { run: twin.label }) }));
+    }
     if (state.showing === "pins") {
       const unpin = document.createElement("button");
       unpin.type = "button";
@@ -192,15 +195,6 @@ function renderMultiples(list) {
     }
     box.append(card);
   });
-}
-
-/** "Same start": this pin began from the same initial weights and data as another (init_from). */
-function sameStartBadge(twin) {
-  const badge = document.createElement("span");
-  badge.className = "compare-same-start";
-  badge.textContent = t("same start as {run}", { run: twin.label });
-  badge.title = t("These runs began from the same initial weights and data");
-  return badge;
 }
 
 function renderCurves(list) {
