@@ -1,7 +1,7 @@
 // Rendering: frames are drawn at most once per animation frame, only the newest one; the curves,
 // the boundary and the network are redrawn only when their part is dirty.
 
-import { emit } from "../core/hooks.js";
+import { emit, on } from "../core/hooks.js";
 import { t } from "../core/i18n.js";
 import { decodeGrid } from "../views/grid.js";
 import { $, app } from "./app.js";
@@ -97,7 +97,7 @@ export function hover(node) {
 }
 
 /** Put a recorded snapshot ({epoch, grid, frame}, from "shown") on screen again: the timeline's replay. */
-export function showSnapshot(snap) {
+function showSnapshot(snap) {
   const { controls, boundary, network } = app.views;
   app.shown = snap.frame;
   boundary.setGrid(snap.grid?.values ?? null, snap.grid?.resolution);
@@ -106,3 +106,5 @@ export function showSnapshot(snap) {
   boundary.render();
   network.update(snap.frame, { ...boundary.grid, discretize: app.settings.discretize });
 }
+
+on("show-snapshot", showSnapshot); // panels/timeline.js asks; panels do not import page/

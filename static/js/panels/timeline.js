@@ -6,10 +6,9 @@
 import { api } from "../core/api.js";
 import { sameStartData } from "../core/fields.js";
 import { add, createHistory, indexAt, snapshots } from "../core/history.js";
-import { on } from "../core/hooks.js";
+import { emit, on } from "../core/hooks.js";
 import { formatNumber, t } from "../core/i18n.js";
 import { runConfig } from "../core/state.js";
-import { showSnapshot } from "../page/render.js";
 
 const PLAY_SECONDS = 8; // the whole run at 1×
 const CUT_COLOR = "#e67e22";
@@ -66,7 +65,7 @@ function showIndex(i) {
   if (!snap) return;
   state.replaying = true;
   state.index = i;
-  showSnapshot(snap);
+  emit("show-snapshot", snap);
   cut(snap.epoch);
   const slider = $("timeline-slider");
   slider.value = String(i);
@@ -81,7 +80,7 @@ function leave() {
   if (!state.replaying) return;
   state.replaying = false;
   const newest = state.list[state.list.length - 1];
-  if (newest) showSnapshot(newest);
+  if (newest) emit("show-snapshot", newest);
   cut(null);
   delete $("timeline").dataset.epoch;
 }
