@@ -116,6 +116,10 @@ class Runner(ABC):
     def result(self, run_id: str) -> dict[str, Any] | None:
         """The done summary with full weights (for saving and export), or None before the end."""
 
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The encoded weights a run started from (for `init_from`), None before it started; UnknownRun if unknown."""
+        raise UnknownRun(run_id)
+
     @abstractmethod
     def health(self) -> dict[str, Any]:
         """Workers and run counts for /healthz."""

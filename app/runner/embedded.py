@@ -132,6 +132,9 @@ class EmbeddedRunner(Supervision, Runner):
     def result(self, run_id: str) -> dict[str, Any] | None:
         return self._get(run_id).result()
 
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        return self._get(run_id).initial_weights
+
     def health(self) -> dict[str, Any]:
         with self._lock:
             workers = [w for w in self._workers.values() if w.state != "gone"]

@@ -19,7 +19,7 @@ from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
 from app.runner.spawn import single_threaded_tensorflow
-from app.share.spec import decode_weights
+from app.share.spec import decode_weights, encode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
 FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
@@ -196,8 +196,11 @@ class Worker:
         for view in opts.get("views") or ():  # streams that opened while the run was queued
             run.view(view)
         self.runs[run_id] = run
+        # The initial weights ride on the start's meta (not its JSON): the web keeps them for `init_from`.
+        initial = encode_weights(trainer.get_weights())
         run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
-                             "setup_seconds": round(time.monotonic() - start, 3)}, {"paused": paused})
+                             "setup_seconds": round(time.monotonic() - start, 3)},
+                 {"paused": paused, "initial_weights": initial})
         if paused:
             run.emit("state", {"state": "paused", "epoch": 0}, {"state": "paused"})
 

@@ -160,9 +160,9 @@ def _paths() -> dict[str, JSON]:
             [path("name", "A dataset name (see /api/config) or upload:<id>."), *_dataset_params()])},
         "/api/runs": {"post": op(
             "createRun", "runs", "Validate the settings and start (or queue) a run.",
-            ok("RunCreated", 201, links=run_links, description="Created; Location: the run."), (400, 413),
+            ok("RunCreated", 201, links=run_links, description="Created; Location: the run."), (400, 404, 409, 413),
             [query("start", {"enum": ["running", "paused", "step"]}, "How the run begins.")],
-            json_body("RunConfig"))},
+            json_body("RunRequest"))},
         "/api/runs/{run_id}": {"get": op("getRun", "runs", "The run's state, config and summary.",
                                          ok("RunStatus"), (403, 404), [RUN_ID])},
         "/api/runs/{run_id}/{action}": {"post": op(

@@ -22,6 +22,7 @@ from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
 from app.web.frame_views import parse_wish, watched
+from app.web.init_from import DATA_FIELDS, same_start, split_init_from
 from app.web.ownership import require_owner
 from app.web.requests import run_config_of, runner, settings_from_request, validated
 from app.web.stream_caps import stream_response
@@ -71,6 +72,7 @@ def config_info():
         "initializers": INITIALIZERS,
         "optimizers": OPTIMIZERS,
         "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
+        "same_start_data": list(DATA_FIELDS),  # what `init_from` takes over from its source run
     })
 
 
@@ -115,17 +117,21 @@ def dataset(name: str):
 def create_run():
     """Validate the settings and start (or queue) a run: 201 {id, events_url}.
 
-    The query parameter `start` (running, paused or step) says how the run begins.
+    The query parameter `start` (running, paused or step) says how the run begins; the body's `init_from`
+    (a run id) starts it from that run's initial weights and data (app/web/init_from.py).
     """
     start = request.args.get("start", "running")
     if start not in START_MODES:
         raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
-    config = validated(settings_from_request())
+    settings, source_id = split_init_from(settings_from_request())
+    config, weights = same_start(settings, source_id) if source_id else (validated(settings), None)
     membership = class_check(config)
-    created = runner().submit(config, start=start)
+    created = runner().submit(config, weights, start=start)
     if membership is not None:
         class_started(membership, created["id"], config)
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
+    if source_id:
+        body["init_from"] = source_id
     return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
 
 

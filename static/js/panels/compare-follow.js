@@ -27,7 +27,8 @@ export function pin(render) {
   const cur = state.current;
   if (!cur || !cur.ended || state.pins.length >= MAX_PINS) return;
   state.pins.push({ id: cur.id, label: t("Run {n}", { n: state.pins.length + 1 }), settings: cur.settings,
-    thumbnail: cur.boundary, curves: cur.curves, metrics: cur.metrics, guess: cur.guess });
+    thumbnail: cur.boundary, curves: cur.curves, metrics: cur.metrics, guess: cur.guess,
+    start: cur.start });
   state.current = null;
   state.showing = "pins";
   updatePinButton();
@@ -36,9 +37,9 @@ export function pin(render) {
 
 /** Follow the page's runs; a guess scored again after pinning updates the pinned run too. */
 export function follow(page, render) {
-  on("run", ({ id }) => {
+  on("run", ({ id, start }) => {
     state.current = { id, settings: runConfig(page.settings), boundary: null, curves: emptyCurves(), metrics: null,
-      ended: false, guess: null };
+      ended: false, guess: null, start: start || id }; // runs made with init_from share their source's start
   });
   on("reset", () => {
     state.current = null;

@@ -64,6 +64,11 @@ function renderMultiples(list) {
       caption.append(document.createElement("br"), guess);
     }
     card.append(caption);
+    const twin = item.start && list.find((other) => other !== item && other.start === item.start);
+    if (twin) { // began from the same initial weights and data (init_from): a badge
+      card.append(Object.assign(document.createElement("span"), { className: "compare-same-start",
+        textContent: t("same start as {run}", { run: twin.label }) }));
+    }
     if (state.showing === "pins") {
       const unpin = document.createElement("button");
       unpin.type = "button";

@@ -22,6 +22,7 @@ import { init as parity } from "./parity.js";
 import { init as presenter } from "./presenter.js";
 import { init as share } from "./share.js";
 import { init as sweep } from "./sweep.js";
+import { init as timeline } from "./timeline.js";
 import { init as upload } from "./upload.js";
 import { init as weights } from "./weights.js";
 
@@ -44,4 +45,5 @@ export const PANELS = [
   language,
   announce,
   explain,
+  timeline,
 ];
