@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import queue
 import threading
 
@@ -47,12 +48,14 @@ def stream(person: Person, path: str, into: queue.Queue, stop: threading.Event) 
     def read():
         try:
             with person.s.get(person.base + path, stream=True, timeout=30) as response:
+                # Heartbeats are comments the parser skips: close the stream from outside once `stop` is set.
+                threading.Thread(target=lambda: stop.wait() and response.close(), daemon=True).start()
                 for event in parse(response, deadline=400):
                     into.put(event)
                     if stop.is_set():
                         return
-        except requests.RequestException:
-            return  # the server shut down at the end of the session under a stream nobody reads any more
+        except (requests.RequestException, AttributeError, ValueError):
+            return  # closed by `stop`, or the server shut down at the end of the session
 
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
@@ -219,15 +222,43 @@ def test_leaderboard_ranks_reached_then_fewest_weights(live):
     teacher, body = new_class(live, preset={**QUICK, "epochs": 60},
                               challenge={"metric": "test_loss", "target": 10, "rank_by": ["reached", "weights"]})
     sizes = {"Big": [8, 8], "Small": [2], "Mid": [4]}
+    learners = {}
     for name, layers in sizes.items():
         learner = joined(live, body["code"], name)
         run = learner.post("/api/runs", json={**QUICK, "epochs": 60, "hidden_layers": layers}).json()
         with learner.s.get(live.url + run["events_url"], stream=True, timeout=30) as response:
             assert [e for e in parse(response)][-1]["event"] == "done"
+        learners[name] = (learner, run["id"])
     board = teacher.get(f"/api/classes/{body['id']}/leaderboard").json()["rows"]
     assert [r["name"] for r in board] == ["Small", "Mid", "Big"], [(r["name"], r["weights_count"]) for r in board]
     assert [r["weights_count"] for r in board] == [9, 17, 105] and all(r["epoch"] == 60 for r in board)
     assert [r["rank"] for r in board] == [1, 2, 3] and all(r["reached"] for r in board)
+
+    # Every learner sees their own rank: the class stream opens with the standings, by learner id, without names.
+    big, _ = learners["Big"]
+    seen, stop = queue.Queue(), threading.Event()
+    stream(big, f"/api/classes/{body['code']}/events", seen, stop)
+    standings = next_event(seen, "standings", timeout=30)
+    assert standings["total"] == 3 and standings["metric"] == "test_loss"
+    assert standings["ranks"][big.me["learner_id"]] == 3
+    assert standings["ranks"][learners["Small"][0].me["learner_id"]] == 1
+    assert not {"Big", "Mid", "Small"} & set(json.dumps(standings).replace('"', " ").split())
+
+    # A guess reaches the wall as the class average, the leaderboard and the CSV.
+    small, small_run = learners["Small"]
+    first = small.post(f"/api/classes/{body['code']}/guess", json={"run_id": small_run, "iou": 0.8, "test_share": 1})
+    assert first.status_code == 201 and first.json()["guesses"] == {"count": 1, "iou": 0.8, "test_share": 1}
+    mid, mid_run = learners["Mid"]
+    second = mid.post(f"/api/classes/{body['code']}/guess", json={"run_id": mid_run, "iou": 0.4, "test_share": None})
+    assert second.json()["guesses"]["count"] == 2 and second.json()["guesses"]["iou"] == pytest.approx(0.6)
+    assert second.json()["guesses"]["test_share"] == 1  # the mean over those who have one
+    assert mid.post(f"/api/classes/{body['code']}/guess",  # another learner's run is not the learner's to report
+                    json={"run_id": small_run, "iou": 0.1}).status_code == 404
+    state = teacher.get(f"/api/classes/{body['id']}").json()
+    assert state["guesses"]["count"] == 2
+    rows = list(csv.DictReader(io.StringIO(teacher.get(f"/api/classes/{body['id']}/leaderboard.csv").text)))
+    assert [(r["name"], r["guess_iou"]) for r in rows] == [("Small", "0.8"), ("Mid", "0.4"), ("Big", "")]
+    stop.set()
 
 
 def test_anonymous_classes_hide_names_from_the_wall(live):
@@ -274,3 +305,110 @@ def test_the_pages_carry_the_code_and_id_but_never_the_token(live):
     assert f'data-class-id="{body["id"]}"' in teach and body["teacher_token"] not in teach
     seen = requests.get(f"{live.url}/api/classes/code/{body['code']}", timeout=20).text
     assert body["teacher_token"] not in seen
+
+
+@pytest.mark.parametrize("report, status, field", [
+    ({"run_id": "r", "iou": 1.5}, 400, "iou"),
+    ({"run_id": "r", "iou": 0.5, "test_share": -0.1}, 400, "test_share"),
+    ({"iou": 0.5}, 400, "run_id"),
+    ({"run_id": "r", "iou": 0.5, "extra": 1}, 400, "extra"),
+    ({"run_id": "nope", "iou": 0.5}, 404, "run_id"),
+])
+def test_a_bad_guess_report_names_the_field(live, report, status, field):
+    _, body = new_class(live)
+    learner = joined(live, body["code"], "Gus")
+    response = learner.post(f"/api/classes/{body['code']}/guess", json=report)
+    assert response.status_code == status and field_of(response) == field
+
+
+def test_only_members_report_guesses(live):
+    _, body = new_class(live)
+    stranger = Person(live.url)
+    response = stranger.post(f"/api/classes/{body['code']}/guess", json={"run_id": "r", "iou": 0.5})
+    assert response.status_code == 403 and field_of(response) == "code"
+
+
+def test_the_guess_average_counts_only_those_who_guessed():
+    from app.classes import guesses
+
+    assert guesses.average({}) == {"count": 0, "iou": None, "test_share": None}
+    got = guesses.average({"a": {"iou": 0.2, "test_share": 0.5}, "b": {"iou": 0.6, "test_share": None}})
+    assert got["count"] == 2 and got["iou"] == pytest.approx(0.4) and got["test_share"] == 0.5
+
+
+class CountingStore:
+    """A stand-in database that counts reads of a class."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.klass = {"id": "k1", "name": "7A", "state": "open", "frozen": False, "anonymous": False,
+                      "preset": {}, "locked": [], "challenge": None}
+
+    def get(self, class_id):
+        self.reads += 1
+        return dict(self.klass)
+
+    def update(self, class_id, **fields):
+        self.klass.update(fields)
+        return dict(self.klass)
+
+    def members(self, class_id):
+        return []
+
+
+def test_wall_updates_read_the_class_once_and_see_a_change_at_once():
+    from app.classes.hub import MemoryHub
+    from app.classes.service import ClassService
+
+    store, hub = CountingStore(), MemoryHub()
+    svc = ClassService(store, hub, runner=lambda: None)
+    assert svc.store is store  # a ready store is used as given
+    hub.register_run("r1", "k1", "l1")
+    frames = [(i, "frame", json.dumps({"epoch": i, "test_loss": 1 / i})) for i in range(1, 40)]
+    for i, item in enumerate(frames):
+        hub._due.clear()  # every frame is due: each one updates the wall
+        svc._maybe_forward("k1", "l1", "r1", item)
+        assert i or store.reads == 1
+    assert store.reads == 1  # one database read for 39 wall updates
+    svc.freeze(store.get("k1"), True)
+    assert svc.cached("k1")["frozen"] is True  # the freeze is seen by the next update, not after the cache expires
+
+
+def test_a_run_stream_opens_no_class_database():
+    from app.classes.hub import MemoryHub
+    from app.classes.service import ClassService
+
+    def no_database():
+        raise AssertionError("the class database was opened for a run in no class")
+
+    svc = ClassService(no_database, MemoryHub(), runner=lambda: None)
+    events = [(1, "frame", "{}"), None, (2, "done", "{}")]
+    assert list(svc.observe("some-run", iter(events))) == events
+
+
+def test_ranks_go_out_once_a_second_and_the_last_change_is_never_lost():
+    from app.classes.hub import MemoryHub
+    from app.classes.ranks import RankNotifier
+
+    class Service:
+        hub = MemoryHub()
+        version = 0
+        klass = {"id": "k1", "state": "open", "challenge": {"metric": "test_loss"}}
+
+        def cached(self, class_id):
+            return self.klass
+
+        def standings(self, klass):
+            return {"version": self.version}
+
+    svc = Service()
+    ranks = RankNotifier(svc)
+    sent = lambda: [json.loads(d)["version"] for _, e, d in svc.hub._events.get(("k1", "learners"), [])]  # noqa: E731
+    for version in range(1, 6):  # five changes within a second: the first goes out, the last follows
+        svc.version = version
+        ranks.publish(svc.klass)
+    assert sent() == [1]
+    wait_until(lambda: sent() == [1, 5], 10, 0.05, "the held-back ranks")
+    svc.version = 6
+    ranks.publish(svc.klass, force=True)  # a run ended: at once
+    assert sent() == [1, 5, 6]

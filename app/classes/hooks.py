@@ -1,4 +1,4 @@
-"""The runs API's four touch points with classes: check a new run, note it started, gate controls, observe frames.
+"""The runs API's touch points with classes: check a new run, note it started, gate controls, observe frames.
 
 Kept apart so app/web/runs.py stays about runs: each hook is a no-op for a client in no class.
 """
@@ -36,6 +36,15 @@ def class_control(run_id: str, action: str, args: dict[str, Any] | None = None) 
         return  # no class was ever touched in this process: nothing can be frozen
     svc, who = _service()
     svc.may_control(who, run_id, action, args or {})  # LockedField, Frozen: mapped in app/web/errors.py
+
+
+def class_wall_shows(run_id: str) -> bool:
+    """True when a class wall shows this run's boundary thumbnail (its stream then asks the run for grids now
+    and then, app/web/frame_views.py)."""
+    if "kp_classes" not in current_app.extensions:
+        return False  # no class was ever touched in this process
+    svc, _ = _service()
+    return svc.hub.run_owner(run_id) is not None
 
 
 def class_observe(run_id: str, events: Iterable[Any]) -> Iterator[Any]:

@@ -30,6 +30,8 @@ class Hub(Protocol):
     def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None: ...
     def tiles(self, class_id: str) -> dict[str, dict[str, Any]]: ...
     def due(self, key: str, interval: float) -> bool: ...
+    def set_guess(self, class_id: str, learner_id: str, guess: dict[str, Any]) -> None: ...
+    def guesses(self, class_id: str) -> dict[str, dict[str, Any]]: ...
 
 
 def _dumps(data: dict[str, Any]) -> str:
@@ -47,6 +49,7 @@ class MemoryHub:
         self._current: dict[str, dict[str, str]] = {}
         self._tiles: dict[str, dict[str, dict[str, Any]]] = {}
         self._due: dict[str, float] = {}
+        self._guesses: dict[str, dict[str, dict[str, Any]]] = {}
 
     def publish(self, class_id: str, channel: str, event: str, data: dict[str, Any]) -> None:
         key = (class_id, channel)
@@ -103,6 +106,24 @@ class MemoryHub:
             self._due[key] = now
             return True
 
+    def set_guess(self, class_id: str, learner_id: str, guess: dict[str, Any]) -> None:
+        with self._cond:
+            self._guesses.setdefault(class_id, {})[learner_id] = guess
+
+    def guesses(self, class_id: str) -> dict[str, dict[str, Any]]:
+        with self._cond:
+            return dict(self._guesses.get(class_id, {}))
+
+
+# INCR then XADD with that number as the entry id: ids stay the plain integers the SSE `id:` carries.
+_PUBLISH = """
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '0-' .. n, 'event', ARGV[1], 'data', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return n
+"""
+
 
 class RedisHub:
     """Many web processes: one Redis Stream per (class, channel); runs, current runs and tiles in hashes."""
@@ -110,21 +131,16 @@ class RedisHub:
     def __init__(self, client) -> None:
         self.r = client
         self._local = MemoryHub()  # throttling is per process: each process sends at most its share
+        self._publish = client.register_script(_PUBLISH)  # EVALSHA: the script's text travels once
 
     @staticmethod
     def _stream(class_id: str, channel: str) -> str:
         return f"kp:class:{class_id}:{channel}"
 
     def publish(self, class_id: str, channel: str, event: str, data: dict[str, Any]) -> None:
+        """One round trip: the sequence number, the entry 0-<n> (the SSE id) and both expiries in one script."""
         key = self._stream(class_id, channel)
-        pipe = self.r.pipeline()
-        pipe.incr(key + ":seq")
-        pipe.expire(key + ":seq", TTL)
-        n = pipe.execute()[0]
-        pipe = self.r.pipeline()
-        pipe.xadd(key, {"event": event, "data": _dumps(data)}, id=f"0-{n}", maxlen=BUFFER, approximate=True)
-        pipe.expire(key, TTL)
-        pipe.execute()
+        self._publish(keys=[key, key + ":seq"], args=[event, _dumps(data), TTL, BUFFER])
 
     def subscribe(self, class_id: str, channel: str, last_id: int | None,
                   stop: threading.Event | None = None) -> Iterator[tuple[int, str, str] | None]:
@@ -169,3 +185,12 @@ class RedisHub:
 
     def due(self, key: str, interval: float) -> bool:
         return self._local.due(key, interval)
+
+    def set_guess(self, class_id: str, learner_id: str, guess: dict[str, Any]) -> None:
+        pipe = self.r.pipeline()
+        pipe.hset(f"kp:class:{class_id}:guesses", learner_id, _dumps(guess))
+        pipe.expire(f"kp:class:{class_id}:guesses", TTL)
+        pipe.execute()
+
+    def guesses(self, class_id: str) -> dict[str, dict[str, Any]]:
+        return {k: json.loads(v) for k, v in self.r.hgetall(f"kp:class:{class_id}:guesses").items()}

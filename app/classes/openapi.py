@@ -27,13 +27,17 @@ def paths(op, ok, path, json_body, link, sse: JSON) -> dict[str, JSON]:
         "/api/classes/{code}/join": {"post": op("joinClass", t, "Join with a name (or an animal name).",
                                                 ok(OBJECT, 201), (400, 404, 409, 413), [code],
                                                 body=json_body(OBJECT, required=False))},
-        "/api/classes/{code}/events": {"get": op("classEvents", t, "Learners' stream: class, preset, freeze, "
-                                                 "challenge, ended.", ok(sse, media="text/event-stream"),
+        "/api/classes/{code}/guess": {"post": op(
+            "reportGuess", t, "A learner's scored guess {run_id, iou, test_share} for one of their runs; 201 with "
+            "the class's average {count, iou, test_share}.", ok(OBJECT, 201), (400, 403, 404, 413), [code],
+            body=json_body(OBJECT))},
+        "/api/classes/{code}/events": {"get": op("classEvents", t, "Learners' stream: class, standings, preset, "
+                                                 "freeze, challenge, ended.", ok(sse, media="text/event-stream"),
                                                  (404,), [code])},
         "/api/classes/{class_id}": {"get": op("getClass", t, "The class, its learners' tiles and counts.",
                                               ok(OBJECT), (403, 404), [class_id, teacher])},
         "/api/classes/{class_id}/wall/events": {"get": op(
-            "wallEvents", t, "The wall: learner, joined, left, spotlight, freeze, preset, ended.",
+            "wallEvents", t, "The wall: learner, joined, left, spotlight, freeze, preset, guesses, ended.",
             ok(sse, media="text/event-stream"), (403, 404), [class_id, teacher])},
         "/api/classes/{class_id}/preset": {"put": op("pushPreset", t, "Push settings and locks to everyone.",
                                                      ok(OBJECT), (400, 403, 404, 409, 413), [class_id, teacher],

@@ -6,18 +6,20 @@ forwards at most two summaries per learner per second from it to the class's wal
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from app.classes import plan
+from app.classes import board, guesses, plan
 from app.classes.hub import Hub
+from app.classes.ranks import RankNotifier
 from app.classes.store import ClassStore
 from app.config.run_config import RunConfig
 
 WALL_INTERVAL = 0.5  # seconds between two wall updates of one learner (at most 2 per second)
+CLASS_TTL = 2.0  # seconds a wall update may use a cached class (another web process's change shows within it)
 TERMINAL = ("done", "error")
 
 
@@ -29,6 +31,10 @@ class Frozen(RuntimeError):
     """The teacher froze the class: runs wait for the discussion to end."""
 
 
+class NotMember(PermissionError):
+    """The client has not joined this class."""
+
+
 class LockedField(ValueError):
     """A learner's run changes a setting the teacher locked."""
 
@@ -38,10 +44,44 @@ class LockedField(ValueError):
 
 
 class ClassService:
-    """Classes over a store (lasting state) and a hub (live state); `runner` is the app's runner getter."""
+    """Classes over a store (lasting state) and a hub (live state); `runner` is the app's runner getter.
 
-    def __init__(self, store: ClassStore, hub: Hub, runner: Callable[[], Any]) -> None:
-        self.store, self.hub, self.runner = store, hub, runner
+    `store` may be a factory: the database is opened on first use, so a run stream in a process where no class
+    was ever touched costs one hub look-up and nothing more.
+    """
+
+    def __init__(self, store: ClassStore | Callable[[], ClassStore], hub: Hub, runner: Callable[[], Any]) -> None:
+        self._store = None if callable(store) else store
+        self._make_store = store if callable(store) else None
+        self.hub, self.runner = hub, runner
+        self._lock = threading.Lock()
+        self._classes: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self.ranks = RankNotifier(self)
+
+    @property
+    def store(self) -> ClassStore:
+        """The class database, opened (and migrated) on first use."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = self._make_store()
+        return self._store
+
+    def cached(self, class_id: str) -> dict[str, Any] | None:
+        """The class for a wall update: read from the database at most every CLASS_TTL seconds."""
+        now = time.monotonic()
+        hit = self._classes.get(class_id)
+        if hit and now - hit[0] < CLASS_TTL:
+            return hit[1]
+        klass = self.store.get(class_id)
+        self._classes[class_id] = (now, klass)
+        return klass
+
+    def _changed(self, klass: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A class this process just changed: wall updates see the change at once."""
+        if klass is not None:
+            self._classes[klass["id"]] = (time.monotonic(), klass)
+        return klass
 
     # --- learners -------------------------------------------------------------------------------------------
     def open_class(self, code: str) -> dict[str, Any]:
@@ -125,7 +165,7 @@ class ClassService:
         if self.hub.current_runs(class_id).get(learner_id) != run_id:
             return  # an older run of the learner still streaming: the tile shows the newest
         old = self.hub.tiles(class_id).get(learner_id) or {}
-        klass = self.store.get(class_id)
+        klass = self.cached(class_id)
         if klass is None:
             return
         state = {"frame": "training", "started": "training", "queued": "queued", "done": "done",
@@ -136,7 +176,9 @@ class ClassService:
             data = {**data, "epoch": data["epochs"]}
         metrics = {**{k: old.get(k) for k in ("epoch", "train_loss", "test_loss", "test_accuracy")},
                    **{k: data[k] for k in ("epoch", "train_loss", "test_loss", "test_accuracy") if k in data}}
-        thumbnail = (data.get("boundary") or {}).get("data") if event == "frame" else old.get("thumbnail")
+        thumbnail = old.get("thumbnail")
+        if event == "frame" and data.get("boundary"):  # a weights frame has none: the last one stays (issue 19)
+            thumbnail = data["boundary"].get("data")
         weights = (plan.weights_count(data["weights"]) if event == "frame" and data.get("weights")
                    else old.get("weights_count", 0))
         tile = self._tile(klass, learner_id, old.get("name", ""), run_id, state, metrics,
@@ -145,6 +187,31 @@ class ClassService:
         self.hub.publish(class_id, "wall", "learner", self._for_wall(klass, tile))
         if event == "done":
             self.store.record(class_id, learner_id, tile, klass["challenge"])
+        self.ranks.publish(klass, force=event == "done")
+
+    # --- what learners see of the challenge and what the class guessed --------------------------------------
+    def standings(self, klass: dict) -> dict[str, Any] | None:
+        """Every learner's rank in the challenge by learner id (no names), or None without a challenge."""
+        if not klass.get("challenge"):
+            return None
+        return guesses.standings(self.leaderboard(klass), klass["challenge"])
+
+    def report_guess(self, client: str, code: str, report: guesses.GuessReport) -> dict[str, Any]:
+        """A learner's scored guess for one of their runs; the wall gets the class's new average."""
+        klass = self.open_class(code)
+        found = self.store.membership(client)
+        if found is None or found[0]["id"] != klass["id"]:
+            raise NotMember(code)
+        learner_id = found[1]["learner_id"]
+        if self.hub.run_owner(report.run_id) != (klass["id"], learner_id):
+            raise LookupError(report.run_id)
+        self.hub.set_guess(klass["id"], learner_id, report.model_dump())
+        average = guesses.average(self.hub.guesses(klass["id"]))
+        self.hub.publish(klass["id"], "wall", "guesses", average)
+        return average
+
+    def guess_average(self, klass: dict) -> dict[str, Any]:
+        return guesses.average(self.hub.guesses(klass["id"]))
 
     def _tile(self, klass: dict, learner_id: str, name: str, run_id: str, state: str, metrics: dict,
               config: dict, weights_count: int, thumbnail: str | None = None) -> dict[str, Any]:
@@ -175,20 +242,20 @@ class ClassService:
     # --- teacher --------------------------------------------------------------------------------------------
     def push_preset(self, klass: dict, preset: RunConfig, locked: list[str]) -> dict[str, Any]:
         values = preset.model_dump(mode="json")
-        updated = self.store.update(klass["id"], preset=values, locked=locked)
+        updated = self._changed(self.store.update(klass["id"], preset=values, locked=locked))
         self.hub.publish(klass["id"], "learners", "preset", {"preset": values, "locked": locked})
         self.hub.publish(klass["id"], "wall", "preset", {"preset": values, "locked": locked})
         return updated or klass
 
     def set_challenge(self, klass: dict, challenge: dict | None) -> dict[str, Any]:
-        updated = self.store.update(klass["id"], challenge=challenge)
+        updated = self._changed(self.store.update(klass["id"], challenge=challenge))
         self.hub.publish(klass["id"], "learners", "challenge", {"challenge": challenge})
         self.hub.publish(klass["id"], "wall", "challenge", {"challenge": challenge})
         return updated or klass
 
     def freeze(self, klass: dict, frozen: bool) -> dict[str, Any]:
         """Freeze: every learner's current run pauses and the pages disable their controls; unfreeze lifts it."""
-        updated = self.store.update(klass["id"], frozen=frozen)
+        updated = self._changed(self.store.update(klass["id"], frozen=frozen))
         paused = 0
         if frozen:
             for run_id in self.hub.current_runs(klass["id"]).values():
@@ -206,7 +273,7 @@ class ClassService:
     def spotlight(self, klass: dict, learner_id: str | None) -> dict[str, Any]:
         """The projector follows one learner's current run (None: back to the wall)."""
         run_id = self.hub.current_runs(klass["id"]).get(learner_id) if learner_id else None
-        updated = self.store.update(klass["id"], spotlight=learner_id)
+        updated = self._changed(self.store.update(klass["id"], spotlight=learner_id))
         names = {m["learner_id"]: m["name"] for m in self.store.members(klass["id"])}
         self.hub.publish(klass["id"], "wall", "spotlight", {
             "learner_id": learner_id, "run_id": run_id,
@@ -214,38 +281,14 @@ class ClassService:
         return {**(updated or klass), "run_id": run_id}
 
     def leaderboard(self, klass: dict) -> list[dict[str, Any]]:
-        """Each learner's best run: stored results, and live tiles that rank above them."""
-        best = {r["learner_id"]: r for r in self.store.results(klass["id"])}
-        names = {m["learner_id"]: m["name"] for m in self.store.members(klass["id"])}
-        for learner_id, tile in self.hub.tiles(klass["id"]).items():
-            if tile.get("test_loss") is not None and plan.better(klass["challenge"], tile, best.get(learner_id)):
-                best[learner_id] = tile
-        entries = [{"learner_id": k, "name": names.get(k, ""), "run_id": v.get("run_id"), "epoch": v.get("epoch"),
-                    "test_loss": v.get("test_loss"), "test_accuracy": v.get("test_accuracy"),
-                    "weights_count": v.get("weights_count"), "reached": bool(v.get("reached")),
-                    "config": v.get("config") or {}} for k, v in best.items()]
-        return plan.leaderboard(klass["challenge"], entries)
+        """Each learner's best run ranked by the challenge (app/classes/board.py)."""
+        return board.leaderboard(self.store, self.hub, klass)
 
     def end(self, klass: dict) -> dict[str, Any]:
         for learner_id, tile in self.hub.tiles(klass["id"]).items():
             if tile.get("test_loss") is not None:
                 self.store.record(klass["id"], learner_id, tile, klass["challenge"])
-        updated = self.store.update(klass["id"], ended=True)
+        updated = self._changed(self.store.update(klass["id"], ended=True))
         for channel in ("learners", "wall"):
             self.hub.publish(klass["id"], channel, "ended", {"csv_url": f"/api/classes/{klass['id']}/leaderboard.csv"})
         return updated or klass
-
-
-CSV_FIELDS = ("rank", "name", "reached", "test_loss", "test_accuracy", "weights_count", "epoch", "run_id", "config")
-
-
-def leaderboard_csv(rows: list[dict[str, Any]]) -> str:
-    """The leaderboard as CSV: one line per learner's best run, its settings as JSON."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
-    for row in rows:
-        writer.writerow([row.get("rank"), row.get("name"), row.get("reached"), row.get("test_loss"),
-                         row.get("test_accuracy"), row.get("weights_count"), row.get("epoch"), row.get("run_id"),
-                         json.dumps(row.get("config") or {}, separators=(",", ":"))])
-    return out.getvalue()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask_babel import gettext
 
-from app.classes import plan
+from app.classes import guesses, plan
+from app.classes.board import leaderboard_csv
 from app.classes.hub import MemoryHub, RedisHub
-from app.classes.service import ClassClosed, ClassService, leaderboard_csv
+from app.classes.service import ClassClosed, ClassService, NotMember
 from app.classes.store import ClassStore, NameTaken, NotTeacher
 from app.web.errors import ApiError
 from app.web.streaming import HEADERS, parse_last_event_id, sse
@@ -33,8 +33,9 @@ def service() -> ClassService:
                 hub: Any = RedisHub(redis_state.connect())
             else:
                 hub = MemoryHub()
+            url = current_app.config["KP_DATABASE_URL"]
             current_app.extensions["kp_classes"] = ClassService(
-                ClassStore(current_app.config["KP_DATABASE_URL"]), hub, current_app.extensions["kp_runner"])
+                lambda: ClassStore(url), hub, current_app.extensions["kp_runner"])  # the database on first use
         return current_app.extensions["kp_classes"]
 
 
@@ -139,16 +140,41 @@ def join(code: str):
 
 @bp.get("/api/classes/<code>/events")
 def learner_events(code: str):
-    """Learners' stream: `class` (a snapshot) first, then `preset`, `freeze`, `challenge`, `ended`."""
+    """Learners' stream: `class` (a snapshot) and `standings` first, then `preset`, `freeze`, `challenge`,
+    `standings` (every learner's rank by id, at most once a second), `ended`."""
     klass = _open(code)
     last = parse_last_event_id(request.headers.get("Last-Event-ID"))
     snapshot = {k: v for k, v in klass.items() if k != "spotlight"}
 
+    standings = service().standings(klass) if last is None else None
+
     def events():
         yield 0, "class", _json(snapshot)
+        if standings is not None:
+            yield 0, "standings", _json(standings)
         yield from service().hub.subscribe(klass["id"], "learners", last)
 
     return Response(stream_with_context(sse(events())), mimetype="text/event-stream", headers=HEADERS)
+
+
+@bp.post("/api/classes/<code>/guess")
+def report_guess(code: str):
+    """A learner's scored guess for one of their runs (issue 22): the wall shows the class's average."""
+    try:
+        report = guesses.parse_guess(_body())
+    except plan.SpecError as exc:
+        raise _spec_error(exc) from None
+    try:
+        average = service().report_guess(client(), code, report)
+    except ClassClosed:
+        raise ApiError(404, gettext("no open class with code '%(code)s': check the code on the board",
+                                    code=code[:20]), "code") from None
+    except NotMember:
+        raise ApiError(403, gettext("join the class first"), "code") from None
+    except LookupError:
+        raise ApiError(404, gettext("no run '%(id)s' of yours in this class", id=report.run_id[:64]),
+                       "run_id") from None
+    return jsonify({"guesses": average}), 201
 
 
 @bp.get("/api/classes/<class_id>")
@@ -157,7 +183,7 @@ def class_state(class_id: str):
     klass = _teacher(class_id)
     learners = service().wall_snapshot(klass)
     counts = {state: sum(1 for t in learners if _bucket(t["state"]) == state) for state in ("training", "done", "idle")}
-    return jsonify({**klass, "learners": learners, "counts": counts})
+    return jsonify({**klass, "learners": learners, "counts": counts, "guesses": service().guess_average(klass)})
 
 
 def _bucket(state: str) -> str:
@@ -228,7 +254,8 @@ def spotlight(class_id: str):
 def leaderboard(class_id: str):
     """Every learner's best run, ranked by the challenge's rule."""
     klass = _teacher(class_id)
-    return jsonify({"challenge": klass["challenge"], "rows": service().leaderboard(klass)})
+    return jsonify({"challenge": klass["challenge"], "rows": service().leaderboard(klass),
+                    "guesses": service().guess_average(klass)})
 
 
 @bp.get("/api/classes/<class_id>/leaderboard.csv")
@@ -237,20 +264,6 @@ def leaderboard_file(class_id: str):
     text = leaderboard_csv(service().leaderboard(klass))
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="class-{klass["code"]}.csv"'})
-
-
-@bp.get("/api/classes/<class_id>/qr.svg")
-def join_qr(class_id: str):
-    """The join link as a QR code (SVG) for the projector; public, as the code on the board is."""
-    import segno
-
-    klass = service().store.get(class_id[:40])
-    if klass is None:
-        raise ApiError(404, gettext("no class with id '%(id)s'", id=class_id[:40]), "class")
-    svg = io.BytesIO()
-    segno.make(f"{request.host_url}c/{klass['code']}", error="m").save(svg, kind="svg", scale=8, border=2,
-                                                                       xmldecl=False, svgclass="class-qr")
-    return Response(svg.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.post("/api/classes/<class_id>/end")
@@ -271,19 +284,4 @@ def _json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
-@bp.get("/c/<code>")
-def join_page(code: str):
-    """A learner's entry: the playground with the class's banner (the page joins with the code)."""
-    from app.web.assets import field_description, plotly_bundle
-
-    return render_template("index.html", class_code=plan.normalise_code(code), plotly_version=plotly_bundle()[1],
-                           fields=field_description())
-
-
-@bp.get("/teach/<class_id>")
-def teach_page(class_id: str):
-    """The teacher's live wall (the token travels in the URL's fragment, never to the server's logs)."""
-    from app.web.assets import plotly_bundle
-
-    return render_template("teach.html", class_id=class_id[:16], plotly_version=plotly_bundle()[1])
-
+from app.classes import pages  # noqa: E402, F401  (the join and teacher pages and the QR code, on this blueprint)

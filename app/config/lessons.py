@@ -3,7 +3,8 @@
 Pure data (no TF). Texts in zh-TW (the course's language) and English: written here in English
 (the message id) inside `both()`, translated in app/translations/zh_TW (docs/i18n.md), and served in
 both languages so the page can switch without asking again. The page offers each lesson as one click:
-it runs `compare.values` of `compare.field` side by side.
+it runs `compare.values` of `compare.field` side by side. `see` points at an explanation on the page (view
+"neuron": a neuron's equation; "loss": the loss formula; static/js/panels/explain.js).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("Spiral, all 7 features, one hidden layer of 8, 500 epochs. Compare batch sizes 1, 10 and 30: "
             "small batches train unstably but end better on average, at a much higher time cost."),
         "question": both("Which batch size ends with the lowest test loss? Which one takes longest?"),
+        "see": {"view": "loss",
+                "text": both("Open the loss formula: every step averages it over one batch of points.")},
         "config": {**DAY65},
         "compare": {"field": "batch_size", "values": [1, 10, 30]},
     },
@@ -49,6 +52,9 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("Batch size 10. Below about 0.3 a larger rate is less stable but ends better; above 1 training is "
             "so unstable that it does not converge."),
         "question": both("How does the test loss change from rate 0.01 to 3?"),
+        "see": {"view": "neuron",
+                "text": both("Hover a neuron to see its equation: at a high rate its weights jump from frame to "
+                               "frame.")},
         "config": {**DAY65},
         "compare": {"field": "learning_rate", "values": [0.01, 0.03, 0.1, 0.3, 1, 3]},
     },
@@ -58,6 +64,9 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("Batch 10, learning rate 1, an extreme setting: tanh fails to converge, ReLU quickly settles in a "
             "bad state, sigmoid still converges to a decent result."),
         "question": both("Which activation ends with the lowest test loss at learning rate 1?"),
+        "see": {"view": "neuron",
+                "text": both("Hover a neuron: the activation wraps its weighted sum, as in tanh(…), relu(…) or "
+                               "sigmoid(…).")},
         "config": {**DAY65, "learning_rate": 1.0},
         "compare": {"field": "activation", "values": ["tanh", "relu", "sigmoid"]},
     },
@@ -67,6 +76,8 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("Batch 10, learning rate 0.3, tanh. Small L1 or L2 rates stabilise training; large rates stop "
             "convergence, L1 more so. The course's best: L2 at 0.001."),
         "question": both("L2 at 0.001 versus L1 at 0.03: which is better, and why?"),
+        "see": {"view": "loss",
+                "text": both("Open the loss formula: L1 adds λ·Σ|w| and L2 adds λ·Σw², so large weights cost more.")},
         "config": {**DAY65, "learning_rate": 0.3},
         "compare": {
             "field": "regularization",
@@ -86,6 +97,9 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("A big net on a few noisy points overfits: the training loss keeps falling while the test loss "
             "rises. Add Dropout (0.2–0.5) after the hidden layers."),
         "question": both("With dropout, what happens to the gap between training and test loss?"),
+        "see": {"view": "neuron",
+                "text": both("Hover a neuron: its equation is the one the map uses; dropout only switches neurons "
+                               "off while training.")},
         "config": {"dataset": "xor", "noise": 40, "n_samples": 100, "hidden_layers": [32, 32], "activation": "relu",
                    "optimizer": "adam", "learning_rate": 0.01, "epochs": 400, "batch_size": 10},
         "compare": {"field": "dropout", "values": [0, 0.3, 0.5]},
@@ -96,6 +110,8 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("The same overfitting setting with kernel_regularizer=l2(λ): weights are pulled towards 0 and the "
             "boundary smooths out."),
         "question": both("What happens when λ is too large?"),
+        "see": {"view": "loss",
+                "text": both("Open the loss formula to see the λ·Σw² term that pulls every weight towards 0.")},
         "config": {"dataset": "xor", "noise": 40, "n_samples": 100, "hidden_layers": [32, 32], "activation": "relu",
                    "optimizer": "adam", "learning_rate": 0.01, "epochs": 400, "batch_size": 10,
                    "regularization": "l2"},
@@ -135,6 +151,9 @@ LESSONS: list[dict[str, Any]] = [
         "text": both("A deeper net (4 layers of 8 sigmoid) trains slowly; BatchNormalization in every layer keeps each "
             "layer's inputs well scaled."),
         "question": both("Does the loss fall faster with batch norm?"),
+        "see": {"view": "neuron",
+                "text": both("Hover a neuron: with batch norm its equation shows BN(…) between the sum and the "
+                               "activation.")},
         "config": {"dataset": "circle", "hidden_layers": [8, 8, 8, 8], "activation": "sigmoid", "epochs": 300,
                    "learning_rate": 0.1},
         "compare": {"field": "batch_norm", "values": [False, True]},

@@ -43,4 +43,4 @@ def clean(x: float | None) -> float | None:
 
 def round_weights(arrays: list[np.ndarray], digits: int = 4) -> list[Any]:
     """Weight arrays as nested lists, rounded so frames stay small."""
-    return [np.round(np.nan_to_num(a), digits).tolist() for a in arrays]
+    return [np.round(np.nan_to_num(np.asarray(a, dtype=np.float64)), digits).tolist() for a in arrays]

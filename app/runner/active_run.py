@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.runner import messages as stream_text
+from app.runner.viewers import Viewers
 
 log = logging.getLogger("kp.worker")
 BACKLOG = 0.25  # seconds of missed epochs a paced run may catch up in a burst
@@ -62,6 +63,7 @@ class ActiveRun:
         self.unsent = 0  # epochs trained since the last frame
         self.last_frame = 0.0
         self.ended = False
+        self.viewers = Viewers()  # open streams: grids or weights, and the frame rate they ask for
 
     @staticmethod
     def _interval(pace: float | str) -> float:
@@ -95,14 +97,15 @@ class ActiveRun:
         reason = self.trainer.stop_reason
         if reason:
             return self.finish(reason)
-        if stepping or now - self.last_frame >= frame_interval:
+        if stepping or now - self.last_frame >= max(frame_interval, self.viewers.min_interval):
             return self.send_frame()
         return 0.0
 
     def send_frame(self) -> float:
         """Send the current frame (history since the previous one); returns its cost in seconds."""
         start = time.monotonic()
-        self.emit("frame", self.trainer.frame(), {"epoch": self.trainer.epoch})
+        grids = self.viewers.grids_due(start)
+        self.emit("frame", self.trainer.frame(grids=grids), {"epoch": self.trainer.epoch})
         self.unsent = 0
         self.last_frame = time.monotonic()
         return self.last_frame - start
@@ -148,6 +151,10 @@ class ActiveRun:
             log.warning("run %s: edit %s ignored (%s)", self.id, args, exc)
             return
         self.send_frame()
+
+    def view(self, args: dict[str, Any]) -> None:
+        """A stream opened or closed: what it wants (app/runner/viewers.py)."""
+        self.viewers.update(args)
 
     def regenerate(self, args: dict[str, Any]) -> None:
         """New data from another seed; the network and epoch counter stay (TF Playground's Regenerate)."""

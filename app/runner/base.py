@@ -123,6 +123,9 @@ class Runner(ABC):
 
         raise LandscapeUnavailable(503, lazy_gettext(
             "the loss landscape is computed on the embedded backend only; this server trains on Celery workers"))
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The encoded weights a run started from (for `init_from`), None before it started; UnknownRun if unknown."""
+        raise UnknownRun(run_id)
 
     @abstractmethod
     def health(self) -> dict[str, Any]:

@@ -1,9 +1,8 @@
 """The scale-out runner (KP_RUNNER=celery): runs are Celery tasks, their state and events live in Redis.
 
-The web process keeps nothing a restart would lose: a stream is read from Redis with
-XREAD BLOCK from the Last-Event-ID on, so a learner reconnecting to a restarted (or
-another) web process resumes where it stopped. A monitor thread in each web process
-ends runs whose worker stopped beating (SIGKILL, lost machine) with an `error`, and
+The web process keeps nothing a restart would lose: a stream is read from Redis with XREAD BLOCK from the
+Last-Event-ID on, so a learner reconnecting to a restarted (or another) web process resumes where it stopped. A
+monitor thread in each web process ends runs whose worker stopped beating (SIGKILL, lost machine) with an `error`, and
 stops runs nobody watches, as the embedded runner does. See docs/scale-out.md.
 """
 
@@ -165,6 +164,9 @@ class CeleryRunner(Runner):
     def result(self, run_id: str) -> dict[str, Any] | None:
         info = self._info(run_id)
         return json.loads(info["final"]) if info.get("state") == "done" and info.get("final") else None
+
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        return json.loads(self._info(run_id).get("initial") or "null")
 
     def health(self) -> dict[str, Any]:
         workers = self.workers()

@@ -85,6 +85,10 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
                 return {"id": run_id, "state": record.state}
             if action == "set":
                 record.config = record.config.model_copy(update=args)
+            if action == "view":  # kept for the start, or a restart on another worker
+                record.views[str(args.get("viewer"))] = args
+                if args.get("gone"):
+                    del record.views[str(args.get("viewer"))]
             if record.worker is None:  # still queued: remember it for the start
                 if action == "stop":
                     self._stop_queued(record)
@@ -128,6 +132,9 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
 
     def result(self, run_id: str) -> dict[str, Any] | None:
         return self._get(run_id).result()
+
+    def initial_weights(self, run_id: str) -> list[dict[str, Any]] | None:
+        return self._get(run_id).initial_weights
 
     def health(self) -> dict[str, Any]:
         with self._lock:
@@ -194,7 +201,8 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
         record.admitted = time.monotonic()
         worker.runs.add(record.id)
         worker.runs_total += 1
-        options = {"paused": record.paused, "steps": record.steps, "weights": record.weights}
+        options = {"paused": record.paused, "steps": record.steps, "weights": record.weights,
+                   "views": list(record.views.values())}
         worker.send(("start", record.id, record.config.model_dump(mode="json"), options))
         # The weights stay with the record until the run has started: a worker lost before may need them again.
         if worker.runs_total >= self.settings.worker_max_runs:

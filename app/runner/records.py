@@ -40,6 +40,7 @@ class RunRecord:
         self.id = run_id
         self.config = config
         self.weights = weights  # start from these (a saved or imported model); dropped once sent
+        self.initial_weights: list | None = None  # what it started from (encoded), kept for `init_from`
         self.created = time.monotonic()
         self.state = "queued"  # queued, starting (admitted), running, paused, done, error
         self.epoch = 0  # of the last frame: what the learner has seen
@@ -49,6 +50,7 @@ class RunRecord:
         self.position: int | None = None  # in the queue
         self.paused = False  # asked while queued: start paused
         self.steps = 0  # steps asked while queued
+        self.views: dict[str, dict] = {}  # open streams' wishes (app/runner/viewers.py), for a (re)start
         self.ended_at: float | None = None
         self.stop_requested = False
         self._final: str | None = None  # done or error JSON text
@@ -77,6 +79,7 @@ class RunRecord:
             meta = meta or {}
             if name == "started":
                 self.state = "paused" if meta.get("paused") else "running"
+                self.initial_weights = meta.get("initial_weights") or self.initial_weights
             elif name == "state":
                 self.state = meta.get("state", self.state)
             elif name == "frame":

@@ -2,7 +2,8 @@
 
 Keys (every one expires; ``{id}`` is the run id):
 
-- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), idle_since, ever, bytes...
+- ``kp:run:{id}`` hash: state, epoch, config, worker, final (the done/error JSON), initial (the weights it
+  started from, for ``init_from``), idle_since, ever, bytes...
 - ``kp:run:{id}:events`` stream: one entry per SSE event, fields ``n`` (name) and ``d`` (JSON text); at most
   KP_EVENT_BUFFER entries and KP_EVENT_BYTES of data (``bytes`` in the hash), the oldest dropped first.
   Entry ids are ``0-<seq>`` (XADD ``0-*``: Redis numbers them), so the SSE id is ``seq`` and a
@@ -143,6 +144,8 @@ class RedisState:
         entry = self._add(keys=[run_key(run_id), events_key(run_id)],
                           args=[name, data, state_after(name, meta), epoch, self.buffer, self.ttl,
                                 self.keep_finished, self.max_bytes])
+        if entry and name == "started" and meta.get("initial_weights"):  # kept with the run's hash, same expiry
+            self.r.hset(run_key(run_id), "initial", json.dumps(meta["initial_weights"], separators=(",", ":")))
         return sequence(entry) if entry else None
 
     def add_json(self, run_id: str, name: str, payload: dict[str, Any]) -> int | None:

@@ -20,7 +20,7 @@ from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
 from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.spawn import single_threaded_tensorflow
-from app.share.spec import decode_weights
+from app.share.spec import decode_weights, encode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
 FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
@@ -170,10 +170,10 @@ class Worker:
             run = self.runs.get(run_id)
             if run is not None:
                 actions = {"pause": run.pause, "resume": run.resume, "step": run.step, "set": run.set,
-                           "edit": run.edit, "regenerate": run.regenerate}
+                           "edit": run.edit, "regenerate": run.regenerate, "view": run.view}
                 if action == "stop":
                     self._guard(run, run.finish, "stopped")
-                elif action in ("set", "edit", "regenerate"):
+                elif action in ("set", "edit", "regenerate", "view"):
                     self._guard(run, actions[action], args)
                 elif action in actions:
                     self._guard(run, actions[action])
@@ -202,10 +202,15 @@ class Worker:
             return
         paused = bool(opts.get("paused"))
         run = ActiveRun(run_id, trainer, self.emit, self.budget, paused=paused, steps=int(opts.get("steps", 0)))
+        for view in opts.get("views") or ():  # streams that opened while the run was queued
+            run.view(view)
         self.runs[run_id] = run
+        # The initial weights ride on the start's meta (not its JSON): the web keeps them for `init_from`.
+        initial = encode_weights(trainer.get_weights())
         self.landscapes.begin(run_id, trainer)
         run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
-                             "setup_seconds": round(time.monotonic() - start, 3)}, {"paused": paused})
+                             "setup_seconds": round(time.monotonic() - start, 3)},
+                 {"paused": paused, "initial_weights": initial})
         if paused:
             run.emit("state", {"state": "paused", "epoch": 0}, {"state": "paused"})
 

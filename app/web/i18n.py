@@ -25,7 +25,7 @@ HTML_LANG = {"en": "en", "zh_TW": "zh-TW"}  # BCP 47, for <html lang> and Intl i
 LOCALES = {"en": "en", "zh_TW": "zh_Hant_TW"}
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 # Messages the page shows: its own, and the settings' labels and help (/api/config; re-translated on a switch).
-PAGE_SOURCES = ("static/", "templates/", "app/config/run_config.py")
+PAGE_SOURCES = ("static/", "templates/", "app/config/run_config.py", "app/config/fields.py")
 
 bp = Blueprint("i18n", __name__)
 

@@ -103,6 +103,13 @@ DRAWN_BODY = {"type": "object", "required": ["points"], "properties": {"points":
 KIND = path("kind", "What to export.", {"enum": EXPORT_KINDS})
 LAST_EVENT = [{"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "Resume after this event."}, query("last_event_id", {"type": "string"})]
+FRAME_WISH = [
+    query("frames", {"type": "string", "enum": ["grids", "weights"], "default": "grids"},
+          "grids: frames carry the boundary and neuron grids; weights: only the weights and the forward "
+          "description, the page computes the grids (docs/api.md, Frames from weights)."),
+    query("rate", {"type": "number", "minimum": 1, "maximum": 20},
+          "At most this many frames a second for this stream (the run trains on at full speed)."),
+]
 EDIT_TOKEN = {"name": "X-Edit-Token", "in": "header", "required": False, "schema": {"type": "string"},
               "description": "The edit token handed out when the run was saved."}
 EXPORTED = {"200": {"description": "The file (Content-Disposition: attachment).", "content": {
@@ -153,9 +160,9 @@ def _paths() -> dict[str, JSON]:
             [path("name", "A dataset name (see /api/config) or upload:<id>."), *_dataset_params()])},
         "/api/runs": {"post": op(
             "createRun", "runs", "Validate the settings and start (or queue) a run.",
-            ok("RunCreated", 201, links=run_links, description="Created; Location: the run."), (400, 413),
+            ok("RunCreated", 201, links=run_links, description="Created; Location: the run."), (400, 404, 409, 413),
             [query("start", {"enum": ["running", "paused", "step"]}, "How the run begins.")],
-            json_body("RunConfig"))},
+            json_body("RunRequest"))},
         "/api/runs/{run_id}": {"get": op("getRun", "runs", "The run's state, config and summary.",
                                          ok("RunStatus"), (403, 404), [RUN_ID])},
         "/api/runs/{run_id}/{action}": {"post": op(
@@ -164,7 +171,7 @@ def _paths() -> dict[str, JSON]:
             [RUN_ID, path("action", "What to do.", {"enum": RUN_ACTIONS})], control_body)},
         "/api/runs/{run_id}/events": {"get": op(
             "runEvents", "runs", "The run's events (frame, done, error) as Server-Sent Events.",
-            ok(SSE, media="text/event-stream"), (403, 404), [RUN_ID, *LAST_EVENT])},
+            ok(SSE, media="text/event-stream"), (400, 403, 404), [RUN_ID, *LAST_EVENT, *FRAME_WISH])},
         "/api/runs/{run_id}/export/{kind}": {"get": op(
             "exportRun", "export", "A finished run's spec, weights, .keras file or script.", EXPORTED,
             (400, 403, 404, 409, 503), [RUN_ID, KIND])},

@@ -12,6 +12,7 @@ from app.config.run_config import RunConfig
 from app.engine.landscape_plan import LandscapeRequest
 from app.lab.plan import LabJob
 from app.sweeps.plan import SweepSpec
+from app.web.init_from import InitFrom
 
 REF = "#/components/schemas/{model}"
 JSON = dict[str, Any]
@@ -24,6 +25,10 @@ def model_schemas() -> dict[str, JSON]:
         schema = model.model_json_schema(ref_template=REF)
         out.update(schema.pop("$defs", {}))
         out[model.__name__] = schema
+    run = out["RunConfig"]  # POST /api/runs: the settings plus the request field `init_from` (app/web/init_from.py)
+    out["RunRequest"] = {**run, "title": "RunRequest", "properties": {
+        **run["properties"], **InitFrom.model_json_schema()["properties"]},
+        "description": "A RunConfig; `init_from` starts the run from that run's initial weights and data."}
     return out
 
 
@@ -61,7 +66,8 @@ RESPONSE_SCHEMAS: dict[str, JSON] = {
     "DatasetPoints": obj(("name", "problem", "train", "test"), name=STRING, problem=STRING,
                          n_classes={"type": ["integer", "null"]}, train=ref("Points"), test=ref("Points")),
     "RunCreated": obj(("id", "events_url"), id=STRING, events_url=STRING, state=STRING,
-                      queue_position={"type": ["integer", "null"]}),
+                      queue_position={"type": ["integer", "null"]},
+                      init_from={"type": "string", "description": "The run whose start this one reuses."}),
     "RunStatus": obj(("id", "state"), id=STRING, state=STRING, config=ANY_OBJECT),
     "RunState": obj(("id", "state"), id=STRING, state=STRING),
     "LiveSettings": {"type": "object", "minProperties": 1,

@@ -98,20 +98,25 @@ MESSAGES = {
 }
 
 
-def require_owner(kind: str, item_id: str) -> None:
-    """Return when this request comes from the creator of `kind` `item_id` (cookie or token); 403 otherwise.
+def is_owner(kind: str, item_id: str) -> bool:
+    """Whether this request comes from the creator of `kind` `item_id` (cookie or token).
 
     An item with no record (started inside the server, e.g. a sweep's trial, or before a restart of the
-    embedded server) has no owner to match: it is refused too.
+    embedded server) has no owner to match: False.
     """
     from app.web.limits import client_key
 
     record = current_app.extensions["kp_owners"].get(f"{kind}:{item_id}")
-    if record is not None:
-        clients, digest = record
-        token = request.headers.get(HEADER, "")
-        me = client_key().encode()
-        if any(hmac.compare_digest(c.encode(), me) for c in clients) or (
-                token and len(token) <= 128 and hmac.compare_digest(digest, _digest(token))):
-            return
-    raise ApiError(403, MESSAGES[kind](), "control_token")
+    if record is None:
+        return False
+    clients, digest = record
+    token = request.headers.get(HEADER, "")
+    me = client_key().encode()
+    return any(hmac.compare_digest(c.encode(), me) for c in clients) or bool(
+        token and len(token) <= 128 and hmac.compare_digest(digest, _digest(token)))
+
+
+def require_owner(kind: str, item_id: str) -> None:
+    """Return when this request comes from the creator of `kind` `item_id`; 403 otherwise."""
+    if not is_owner(kind, item_id):
+        raise ApiError(403, MESSAGES[kind](), "control_token")

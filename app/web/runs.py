@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext
 from redis.exceptions import RedisError
 
-from app.classes.hooks import class_check, class_control, class_observe, class_started
+from app.classes.hooks import class_check, class_control, class_observe, class_started, class_wall_shows
 from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
 from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
@@ -21,6 +21,8 @@ from app.engine.weight_edit import check_edit
 from app.runner.messages import translated_events
 from app.share.loss_source import loss_sources
 from app.web.errors import ApiError
+from app.web.frame_views import parse_wish, watched
+from app.web.init_from import DATA_FIELDS, same_start, split_init_from
 from app.web.ownership import require_owner
 from app.web.requests import run_config_of, runner, settings_from_request, validated
 from app.web.stream_caps import stream_response
@@ -52,8 +54,10 @@ def config_info():
     fields = describe_fields(RunConfig, live=LIVE_FIELDS)
     for field in (f for top in fields.values() for f in (top, *top.get("fields", {}).values())):
         label, help_text = field["label"], field["help"]  # English ids (app/config/run_config.py)
-        field["msgid"] = {"label": label, "help": help_text}  # the page re-translates them on a language switch
+        expect = field.get("expect", "")  # English id (app/config/fields.py EXPECT)
+        field["msgid"] = {"label": label, "help": help_text, "expect": expect}  # re-translated on a language switch
         field["label"], field["help"] = (gettext(label) if label else ""), (gettext(help_text) if help_text else "")
+        field["expect"] = gettext(expect) if expect else ""
     return jsonify({
         "fields": fields,
         "domain": list(datasets.DOMAIN),
@@ -68,6 +72,7 @@ def config_info():
         "initializers": INITIALIZERS,
         "optimizers": OPTIMIZERS,
         "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
+        "same_start_data": list(DATA_FIELDS),  # what `init_from` takes over from its source run
     })
 
 
@@ -112,17 +117,21 @@ def dataset(name: str):
 def create_run():
     """Validate the settings and start (or queue) a run: 201 {id, events_url}.
 
-    The query parameter `start` (running, paused or step) says how the run begins.
+    The query parameter `start` (running, paused or step) says how the run begins; the body's `init_from`
+    (a run id) starts it from that run's initial weights and data (app/web/init_from.py).
     """
     start = request.args.get("start", "running")
     if start not in START_MODES:
         raise ApiError(400, gettext("must be one of %(expected)s", expected=", ".join(START_MODES)), "start")
-    config = validated(settings_from_request())
+    settings, source_id = split_init_from(settings_from_request())
+    config, weights = same_start(settings, source_id) if source_id else (validated(settings), None)
     membership = class_check(config)
-    created = runner().submit(config, start=start)
+    created = runner().submit(config, weights, start=start)
     if membership is not None:
         class_started(membership, created["id"], config)
     body = {**created, "events_url": f"/api/runs/{created['id']}/events"}
+    if source_id:
+        body["init_from"] = source_id
     return jsonify(body), 201, {"Location": f"/api/runs/{created['id']}"}
 
 
@@ -193,5 +202,7 @@ def _edit_args(data: dict[str, Any]) -> dict[str, Any]:
 def run_events(run_id: str):
     """The run's event stream (SSE), open to anyone with the id; Last-Event-ID resumes from the buffer."""
     last = parse_last_event_id(request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
+    wish = parse_wish(request.args)
     return stream_response(f"run:{run_id}", lambda: sse(translated_events(
-        class_observe(run_id, runner().events(run_id, last)))))
+        class_observe(run_id, watched(runner(), run_id, wish, runner().events(run_id, last),
+                                      wall=class_wall_shows(run_id))))))

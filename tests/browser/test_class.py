@@ -190,6 +190,23 @@ def test_a_teacher_runs_a_live_class_for_five_learners(browser, live_server):
         keys = [rank_key(board["challenge"], row) for row in board["rows"]]
         assert keys == sorted(keys)
         assert board["challenge"]["rank_by"] == ["reached", "epochs", "weights"]
+
+        # every learner sees their own rank, from the class's stream (the last ranks arrive once the class stands)
+        ranks = {row["learner_id"]: row["rank"] for row in board["rows"]}
+        for page in learners:
+            rank = ranks[page.evaluate("kpClass.state.me.learner_id")]
+            page.wait_for_function(
+                "(text) => document.getElementById('class-banner-rank').textContent === text",
+                arg=f"You are #{rank} of 5 on test accuracy", timeout=15_000)
+
+        # a learner's scored guess reaches the wall as the class's average
+        guessed = learners[0].evaluate(
+            "async (code) => (await fetch(`/api/classes/${code}/guess`, {method: 'POST', headers: {'Content-Type': "
+            "'application/json'}, body: JSON.stringify({run_id: kp.state.run.id, iou: 0.5, test_share: 0.75})}))"
+            ".status", code)
+        assert guessed == 201
+        teacher.wait_for_selector("#teach-guesses:not([hidden])")
+        assert teacher.text_content("#teach-guesses") == "1 guessed · mean IoU 0.5 · mean test share 75 %"
         shot(teacher, "class-challenge.png")
 
         # --- end: learners are told, the CSV lists every learner's best run

@@ -156,9 +156,36 @@ def sketch(page, corners) -> None:
     page.click("#guess-toggle")
 
 
+def keys(page, key: str, times: int = 1) -> None:
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def sketch_by_keyboard(page) -> None:
+    """The triangle above the diagonal with the keyboard alone: arrows, Space per corner, Enter to close."""
+    page.click("#guess-toggle")
+    show_map(page)
+    page.focus("canvas.guess-layer")
+    keys(page, "ArrowLeft", 11)
+    keys(page, "ArrowUp", 11)
+    keys(page, "Space")  # (-5.5, 5.5)
+    keys(page, "ArrowRight", 22)
+    keys(page, "Space")  # (5.5, 5.5)
+    keys(page, "ArrowDown", 5)
+    keys(page, "Space")  # a corner too many, taken back
+    keys(page, "Backspace")
+    keys(page, "ArrowDown", 17)
+    keys(page, "Space")  # (5.5, -5.5)
+    keys(page, "Enter")
+    keys(page, "Space")  # a second shape begun, then cancelled
+    keys(page, "Escape")
+    page.click("#guess-toggle")
+
+
 def test_a_prediction_is_scored_after_training(open_page):
     page = open_page(f"dataset=gauss&noise=0&{FAST}&epochs=60&learning_rate=0.1&hidden_layers=2")
-    sketch(page, [(-5.9, 5.9), (5.9, 5.9), (5.9, -5.9)])  # blue above the diagonal x1 + x2 = 0
+    sketch_by_keyboard(page)  # blue above the diagonal x1 + x2 = 0
+    assert page.evaluate("kpGuess.sketch") == [[[-5.5, 5.5], [5.5, 5.5], [5.5, -5.5]]]
     page.click("#play-pause-button")
     page.wait_for_function("() => window.kpGuess.result !== null", timeout=90_000)
     result = page.evaluate("kpGuess.result")
@@ -166,9 +193,22 @@ def test_a_prediction_is_scored_after_training(open_page):
     assert "IoU" in page.inner_text("#guess-result")
     run_id = page.evaluate("kp.state.run.id")
     assert page.evaluate(f"kpGuess.kept.get('{run_id}').result.iou") == result["iou"]
+
+    # The guess goes with the run into the compare view: on its card and in the table.
+    page.wait_for_selector("#compare-pin:not([disabled])")
+    page.click("#compare-pin")
+    page.wait_for_selector("#compare-multiples .compare-guess")
+    guess = "#compare-multiples .compare-guess"
+    assert float(page.get_attribute(guess, "data-iou")) == result["iou"]
+    assert "IoU" in page.inner_text(guess)
+    assert "Guess (IoU)" in page.inner_text("#compare-diff")
+
     page.click("#guess-clear")
     sketch(page, [(-5.9, 5.9), (-5.9, -5.9), (5.9, -5.9)])  # the inverted guess
     page.click("#guess-score")
     inverted = page.evaluate("kpGuess.result")
     assert inverted["iou"] < 0.3 and inverted["accuracy"] <= 0.1, inverted
     assert "missed blue area" in page.inner_text("#guess-result")
+    page.wait_for_function(  # scored again for the same run: the pinned card follows
+        "(iou) => Number(document.querySelector('#compare-multiples .compare-guess').dataset.iou) === iou",
+        arg=inverted["iou"])

@@ -32,8 +32,11 @@ def test_hovering_a_neuron_shows_its_output_in_the_main_heatmap(open_page):
     page.wait_for_function(f"z => {Z_JS} !== z", arg=output_z)
     title = page.evaluate("document.getElementById('boundary-points').layout.annotations[0].text")
     assert title == "Layer 1, neuron 1"
-    page.mouse.move(5, 5)  # leave: the output comes back
-    page.wait_for_function(f"z => {Z_JS} === z", arg=output_z)
+    neuron_z = page.evaluate(Z_JS)
+    page.mouse.move(5, 5)  # leave: the output comes back (a frame may have landed after the pause: not output_z)
+    page.wait_for_function(
+        f"z => {Z_JS} !== z && !(document.getElementById('boundary-points').layout.annotations || []).length",
+        arg=neuron_z)
 
 
 def test_links_follow_their_weights_biases_are_coloured_and_dashes_move(open_page):

@@ -74,3 +74,8 @@ export function domain() {
 export function losses() {
   return [...(described?.losses ?? [])];
 }
+
+/** The data settings a same-start run takes over from its source (app/web/init_from.py DATA_FIELDS). */
+export function sameStartData() {
+  return [...(described?.same_start_data ?? [])];
+}

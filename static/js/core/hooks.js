@@ -3,11 +3,16 @@
 //
 // Events (detail):
 //   "settings" {settings, kind}  after any setting changed (kind: none | view | live | restart)
-//   "run"      {id}              a run was created on the server
+//   "run"      {id, init_from, start}  a run was created on the server (start: the run whose initial weights
+//                                it shares, itself unless made with init_from)
+//   "state"    {id, state}       the run paused or resumed (the server's state event)
+//   "shown"    {epoch, grid, frame}  a frame was drawn: the boundary grid and the frame the views were given
+//   "show-snapshot" {epoch, grid, frame}  draw a recorded "shown" snapshot again (the replay timeline asks)
 //   "frame"    frame             every frame received (before drawing)
 //   "done"     {id, ...done}     a run ended normally
 //   "error"    {id, ...error}    a run failed
 //   "reset"    {}                the view was reset (new run, reset button)
+//   "playing"  {playing}         the learner pressed run or pause, or a run ended (panels/announce.js)
 //   "language" {lang}            the page switched language: redraw text you composed (t() now gives the new one)
 //   "compare-lesson" {lesson}    a lesson panel asks for the lesson's comparison runs (compare.js runs them)
 //   "lesson"   {lesson}          the learner chose a lesson in the course panel (null: none); the compare bar's

@@ -1,9 +1,13 @@
 // One run's event stream (docs/api.md "Event stream"): EventSource with the browser's own
 // reconnect (Last-Event-ID), turned into callbacks and readable connection messages.
+// Frames come as weights (`frames=weights`) and the grids are computed here (core/forward.js); a hidden
+// tab asks for HIDDEN_RATE frames a second by reopening the stream where it stopped (docs/performance.md).
 
+import { fillGrids } from "./forward.js";
 import { t } from "./i18n.js";
 
 const EVENTS = ["queued", "started", "frame", "state", "done", "error"];
+export const HIDDEN_RATE = 2; // frames a second while nobody looks (Page Visibility API)
 
 export class RunStream {
   /**
@@ -13,21 +17,55 @@ export class RunStream {
    */
   constructor(url, on) {
     this.on = on;
+    this.url = url;
     this.closed = false;
     this.lost = false;
-    this.source = new EventSource(url);
+    this.frames = "weights"; // "grids" once a frame comes that the page cannot compute
+    this.lastId = null;
+    this.hidden = document.visibilityState === "hidden";
+    this._visibility = () => this._setHidden(document.visibilityState === "hidden");
+    document.addEventListener("visibilitychange", this._visibility);
+    this._open();
+  }
+
+  /** The stream URL for the current wish: frame mode, rate while hidden, and where to resume. */
+  streamUrl() {
+    const url = new URL(this.url, location.href);
+    url.searchParams.set("frames", this.frames);
+    if (this.hidden) url.searchParams.set("rate", String(HIDDEN_RATE));
+    if (this.lastId) url.searchParams.set("last_event_id", this.lastId);
+    return url.pathname + url.search;
+  }
+
+  _open() {
+    const source = new EventSource(this.streamUrl());
+    this.source = source;
     for (const name of EVENTS) {
-      this.source.addEventListener(name, (event) => this._event(name, event));
+      source.addEventListener(name, (event) => source === this.source && this._event(name, event));
     }
-    this.source.onopen = () => {
-      if (this.lost) on.connection?.(null);
+    source.onopen = () => {
+      if (this.lost) this.on.connection?.(null);
       this.lost = false;
     };
-    this.source.onerror = () => this._error();
+    source.onerror = () => source === this.source && this._error();
+  }
+
+  /** Reopen where the stream stopped (Last-Event-ID), asking for what is wanted now; nothing is lost. */
+  _reopen() {
+    if (this.closed) return;
+    this.source.close();
+    this._open();
+  }
+
+  _setHidden(hidden) {
+    if (hidden === this.hidden) return;
+    this.hidden = hidden;
+    this._reopen();
   }
 
   _event(name, event) {
     if (this.closed) return;
+    if (event.lastEventId) this.lastId = event.lastEventId;
     // A server "error" event carries data; a connection error arrives as a plain Event without it.
     if (name === "error" && !("data" in event && event.data)) return;
     let data;
@@ -36,6 +74,10 @@ export class RunStream {
     } catch {
       console.warn("ignored an event with malformed JSON:", name);
       return;
+    }
+    if (name === "frame" && !fillGrids(data) && this.frames === "weights") {
+      this.frames = "grids"; // the server's grids from the next frame on; this one keeps the last picture
+      this._reopen();
     }
     if (name === "done" || name === "error") this.close(); // every stream ends with one of them
     this.on[name]?.(data);
@@ -56,5 +98,6 @@ export class RunStream {
   close() {
     this.closed = true;
     this.source.close();
+    document.removeEventListener("visibilitychange", this._visibility);
   }
 }

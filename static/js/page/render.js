@@ -1,7 +1,7 @@
 // Rendering: frames are drawn at most once per animation frame, only the newest one; the curves,
 // the boundary and the network are redrawn only when their part is dirty.
 
-import { emit } from "../core/hooks.js";
+import { emit, on } from "../core/hooks.js";
 import { t } from "../core/i18n.js";
 import { decodeGrid } from "../views/grid.js";
 import { $, app } from "./app.js";
@@ -51,8 +51,10 @@ function takeFrame(f) {
   const { controls, boundary } = app.views;
   const frame = f || app.shown;
   if (!frame) return null;
-  const res = frame.boundary.resolution;
-  boundary.setGrid(decodeGrid(frame.boundary.data, res), res);
+  if (frame.boundary) { // absent only in a weights frame the page could not compute (core/stream.js falls back)
+    const res = frame.boundary.resolution;
+    boundary.setGrid(decodeGrid(frame.boundary.data, res), res);
+  }
   if (f) {
     controls.setEpoch(f.epoch);
     controls.setMetrics(f);
@@ -82,6 +84,8 @@ function render() {
     const output = { ...boundary.grid, discretize: app.settings.discretize };
     timed("kp-network", () => network.update(frame, output));
   }
+  // What the views were given at this epoch, for the replay timeline (panels/timeline.js).
+  if (f) emit("shown", { epoch: f.epoch, grid: boundary.grid, frame: f });
   dirty.boundary = dirty.frame = dirty.output = false;
   if (f) app.stats.framesRendered++;
   performance.measure("kp-render", { start, end: performance.now() });
@@ -93,3 +97,16 @@ export function hover(node) {
   if (!app.hover) app.views.boundary.setOverride(null);
   draw({ boundary: true });
 }
+
+/** Put a recorded snapshot ({epoch, grid, frame}, from "shown") on screen again: the timeline's replay. */
+function showSnapshot(snap) {
+  const { controls, boundary, network } = app.views;
+  app.shown = snap.frame;
+  boundary.setGrid(snap.grid?.values ?? null, snap.grid?.resolution);
+  controls.setEpoch(snap.epoch);
+  controls.setMetrics(snap.frame);
+  boundary.render();
+  network.update(snap.frame, { ...boundary.grid, discretize: app.settings.discretize });
+}
+
+on("show-snapshot", showSnapshot); // panels/timeline.js asks; panels do not import page/

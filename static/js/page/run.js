@@ -23,10 +23,19 @@ const DONE_MESSAGES = {
 };
 const MAX_RETRY_S = 30;
 let runToken = 0;
+const starts = new Map(); // run id -> the id of the run whose initial weights it started from (init_from)
+
+/** The run a new run shares its start with: its init_from's own start, or itself. */
+function startOf(created) {
+  const start = created.init_from ? (starts.get(created.init_from) ?? created.init_from) : created.id;
+  starts.set(created.id, start);
+  return start;
+}
 
 export function setPlaying(playing) {
   app.playing = playing;
   app.views.controls.setPlaying(playing);
+  emit("playing", { playing });
 }
 
 /** Whether the run can still train (not ended, failed or lost). */
@@ -99,7 +108,7 @@ async function startRun({ step = false } = {}) {
   run.id = created.id;
   run.state = created.state || "queued";
   run.stream = new RunStream(created.events_url, streamHandlers(run));
-  emit("run", { id: created.id });
+  emit("run", { id: created.id, init_from: created.init_from ?? null, start: startOf(created) });
   if (app.settings.learning_rate !== config.learning_rate) liveChange(["learning_rate"]); // changed meanwhile
   if (!app.playing) await pauseRun(run); // paused or stepped while the run was being created
 }
@@ -150,7 +159,10 @@ function streamHandlers(run) {
       app.views.curves.append(f.history);
       draw({ boundary: true, frame: true });
     }),
-    state: mine((d) => (run.state = d.state)),
+    state: mine((d) => {
+      run.state = d.state;
+      emit("state", { id: run.id, state: d.state });
+    }),
     done: mine((d) => {
       ended(run, "done", d);
       setStatus(DONE_MESSAGES[d.reason]?.(d) ?? t("The run ended ({reason}).", { reason: d.reason }));

@@ -7,9 +7,10 @@ import { request } from "../core/api.js";
 import { on } from "../core/hooks.js";
 import { t } from "../core/i18n.js";
 import { applyLocks, settingsFrom } from "./class-locks.js";
+import { followRank, reportGuesses } from "./class-rank.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { klass: null, me: null, frozen: false, best: false, source: null, style: null };
+const state = { klass: null, me: null, frozen: false, best: false, source: null, style: null, rank: null };
 
 function banner() {
   const { klass, me } = state;
@@ -24,6 +25,7 @@ function banner() {
   $("class-banner-challenge").textContent = c ? t("Challenge: {goal}", { goal: full }) : "";
   $("class-banner-reached").textContent = c ? (state.best ? t("Target reached ✓") : t("Not reached yet")) : "";
   $("class-banner-reached").classList.toggle("reached", state.best);
+  state.rank?.render();
   const frozen = state.frozen ? t("Your teacher has paused the class for a discussion.") : "";
   $("class-banner-state").textContent = klass.state === "ended" ? t("This class has ended. Thank you!") : frozen;
   $("class-banner").classList.toggle("frozen", state.frozen);
@@ -60,6 +62,9 @@ function ended() {
 function follow(page, code) {
   const source = new EventSource(`/api/classes/${encodeURIComponent(code)}/events`);
   state.source = source;
+  state.rank = followRank(source, () => ({ learnerId: state.me?.learner_id }), (text) => {
+    if ($("class-banner-rank").textContent !== text) $("class-banner-rank").textContent = text;
+  });
   const handle = (name, fn) => source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
   handle("class", (k) => {
     const changed = JSON.stringify([k.preset, k.locked]) !== JSON.stringify([state.klass.preset, state.klass.locked]);
@@ -91,7 +96,7 @@ function enter(page, code, klass, me) {
   if (klass.frozen) freeze(page, true);
   banner();
   follow(page, code);
-  window.kpClass = { get state() { return { ...state, source: undefined, style: undefined }; } }; // tests read it
+  window.kpClass = { get state() { return { ...state, source: undefined, style: undefined, rank: undefined }; } }; // tests read it
 }
 
 function askName(page, code, klass) {
@@ -127,6 +132,7 @@ export function init(page) {
     }
   });
   on("language", banner);
+  reportGuesses(() => ({ code, open: Boolean(state.me) && state.klass?.state === "open" }));
   request("GET", `/api/classes/code/${encodeURIComponent(code)}`)
     .then((klass) => (klass.me ? enter(page, code, klass, klass.me) : askName(page, code, klass)))
     .catch((err) => page.showError(err.status === 404 ? t("No open class with the code {code}: check the code on the board.", { code }) : err.message));

@@ -8,6 +8,7 @@ import { COLORS } from "../core/colors.js";
 import { decodePoints, encodePoints, MAX_IN_LINK } from "../core/drawcode.js";
 import { Drawing, ERASE_RADIUS } from "../core/drawing.js";
 import { on } from "../core/hooks.js";
+import { moveCursor, paintCursor } from "../core/keycursor.js";
 import { formatNumber, t } from "../core/i18n.js";
 import { classColor } from "../core/palette.js";
 import { setHashExtra, writeHash } from "../page/changes.js";
@@ -16,7 +17,6 @@ import { Overlay } from "../views/overlay.js";
 const $ = (id) => document.getElementById(id);
 const OPENED_HASH = location.hash; // read before the page rewrites the hash from its settings
 const PREFIX = "drawn:";
-const STEP = 0.5; // map units an arrow key moves the cursor (Shift: 0.1)
 
 const drawing = new Drawing();
 const ui = { on: false, label: 0, classes: 2, brush: 1, tool: "pen", cursor: [0, 0], stroke: null, focus: false };
@@ -54,21 +54,9 @@ function paint() {
     ctx.stroke();
   }
   if (ui.focus) { // the keyboard cursor: a cross and the eraser's reach
-    const [cx, cy] = overlay.toPixels(...ui.cursor);
+    const [cx] = overlay.toPixels(...ui.cursor);
     const [ex] = overlay.toPixels(ui.cursor[0] + Math.max(1, ui.brush) * ERASE_RADIUS, 0);
-    ctx.strokeStyle = "#222";
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    ctx.moveTo(cx - 8, cy);
-    ctx.lineTo(cx + 8, cy);
-    ctx.moveTo(cx, cy - 8);
-    ctx.lineTo(cx, cy + 8);
-    ctx.stroke();
-    ctx.setLineDash([3, 3]);
-    ctx.beginPath();
-    ctx.arc(cx, cy, Math.abs(ex - cx), 0, 2 * Math.PI);
-    ctx.stroke();
-    ctx.setLineDash([]);
+    paintCursor(ctx, overlay, ui.cursor, Math.abs(ex - cx));
   }
 }
 
@@ -155,12 +143,11 @@ function keyHandlers(canvas) {
   canvas.addEventListener("focus", () => { ui.focus = true; paint(); });
   canvas.addEventListener("blur", () => { ui.focus = false; paint(); });
   canvas.addEventListener("keydown", (e) => {
-    const step = e.shiftKey ? 0.1 : STEP;
-    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
     const [cx, cy] = ui.cursor;
     const ctrl = e.ctrlKey || e.metaKey;
-    if (moves[e.key]) {
-      ui.cursor = [Math.max(-6, Math.min(6, cx + moves[e.key][0])), Math.max(-6, Math.min(6, cy + moves[e.key][1]))];
+    const moved = moveCursor(ui.cursor, e);
+    if (moved) {
+      ui.cursor = moved;
     } else if (/^[1-5]$/.test(e.key) && !ctrl && Number(e.key) <= ui.classes) {
       ui.label = Number(e.key) - 1;
       buildClasses();

@@ -2,11 +2,15 @@
 // (freehand loops on the map); when the run ends the sketch stays over the learned boundary and is scored
 // (core/predict.js: intersection over union with the learned blue region, the share of test points it
 // classifies, a one-line reading). Each run's guess and score are kept on the page ("prediction" event).
+// Keyboard: with the map focused while sketching, arrow keys move a cursor (core/keycursor.js, shared with
+// drawing points), Space adds a vertex, Enter closes the polygon, Backspace removes the last vertex, Escape
+// cancels the polygon.
 
 import { COLORS } from "../core/colors.js";
 import { domain } from "../core/fields.js";
 import { emit, on } from "../core/hooks.js";
 import { formatNumber, t } from "../core/i18n.js";
+import { moveCursor, paintCursor } from "../core/keycursor.js";
 import { score } from "../core/predict.js";
 import { Overlay } from "../views/overlay.js";
 
@@ -19,7 +23,7 @@ const WHERE = {
   "upper left": N_("in the upper left"), top: N_("at the top"), "upper right": N_("in the upper right"),
 };
 
-const state = { sketching: false, sketch: [], line: null, runId: null, result: null };
+const state = { sketching: false, sketch: [], line: null, runId: null, result: null, cursor: [0, 0], focus: false };
 const kept = new Map(); // run id -> {sketch, result}
 let page;
 let overlay;
@@ -45,6 +49,7 @@ function paint() {
     ctx.stroke();
     ctx.setLineDash([]);
   }
+  if (state.focus && state.sketching) paintCursor(ctx, overlay, state.cursor);
 }
 
 function setSketching(on) {
@@ -112,10 +117,57 @@ function pointerHandlers(canvas) {
   canvas.addEventListener("pointercancel", end);
 }
 
+/** What a key does while the map is focused for sketching; true when the key was used. */
+function sketchKey(e) {
+  const moved = moveCursor(state.cursor, e);
+  if (moved) {
+    state.cursor = moved;
+  } else if (e.key === " " || e.key === "Spacebar") {
+    state.line = [...(state.line || []), state.cursor.slice()];
+    say(t("Corner {n} added. Enter closes the shape.", { n: formatNumber(state.line.length) }));
+  } else if (e.key === "Enter") {
+    if (!state.line || state.line.length < 3) return say(t("A shape needs at least 3 corners.")), true;
+    state.sketch.push(state.line);
+    state.line = null;
+    say(t("Shape closed. {n} shapes in your guess.", { n: formatNumber(state.sketch.length) }));
+  } else if (e.key === "Backspace") {
+    if (!state.line) return false;
+    state.line = state.line.length > 1 ? state.line.slice(0, -1) : null;
+  } else if (e.key === "Escape") {
+    if (!state.line) return false;
+    state.line = null;
+    say(t("Shape cancelled."));
+  } else {
+    return false;
+  }
+  paint();
+  return true;
+}
+
+function say(text) {
+  $("guess-result").textContent = text;
+}
+
+function keyHandlers(canvas) {
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-label", t("Guess area: arrow keys move the cursor, Space adds a corner, Enter closes "
+    + "the shape, Backspace removes the last corner, Escape cancels the shape"));
+  canvas.addEventListener("focus", () => { state.focus = true; paint(); });
+  canvas.addEventListener("blur", () => { state.focus = false; paint(); });
+  canvas.addEventListener("keydown", (e) => {
+    if (!state.sketching || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!sketchKey(e)) return;
+    e.preventDefault();
+    e.stopPropagation(); // Space here adds a corner: the page's Space (play / pause) must not see it
+  });
+}
+
 export function init(p) {
   page = p;
   overlay = new Overlay(page.boundary, "guess-layer");
   pointerHandlers(overlay.canvas);
+  keyHandlers(overlay.canvas);
   $("guess-toggle").addEventListener("click", () => setSketching(!state.sketching));
   $("guess-clear").addEventListener("click", () => {
     state.sketch = [];
@@ -136,5 +188,6 @@ export function init(p) {
     showResult();
   });
   window.addEventListener("resize", paint);
-  window.kpGuess = { get result() { return state.result; }, kept }; // read-only, for tests and other panels
+  window.kpGuess = { // read-only, for tests and other panels
+    get result() { return state.result; }, get sketch() { return state.sketch.map((q) => q.slice()); }, kept };
 }

@@ -6,6 +6,7 @@
 //   page.playFrom(create) (the next run comes from create(), e.g. a fork of a saved run).
 // Add one import and one entry per panel.
 
+import { init as announce } from "./announce.js";
 import { init as classroom } from "./classroom.js";
 import { init as classStart } from "./class-start.js";
 import { init as classLearner } from "./class.js";
@@ -13,6 +14,7 @@ import { init as compare } from "./compare.js";
 import { init as confusion } from "../views/confusion.js";
 import { init as course } from "./course.js";
 import { init as draw } from "./draw.js";
+import { init as explain } from "./explain.js";
 import { init as guess } from "./guess.js";
 import { init as landscape } from "./landscape.js";
 import { init as language } from "./language.js";
@@ -22,6 +24,7 @@ import { init as presenter } from "./presenter.js";
 import { init as share } from "./share.js";
 import { init as surface3d } from "../views/surface3d.js";
 import { init as sweep } from "./sweep.js";
+import { init as timeline } from "./timeline.js";
 import { init as upload } from "./upload.js";
 import { init as weights } from "./weights.js";
 
@@ -42,6 +45,9 @@ export const PANELS = [
   draw,
   guess,
   language,
+  announce,
+  explain,
+  timeline,
   surface3d,
   landscape,
 ];

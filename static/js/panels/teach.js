@@ -5,7 +5,7 @@
 
 import { ApiError, request } from "../core/api.js";
 import { loadFields } from "../core/fields.js";
-import { loadEmbedded, t } from "../core/i18n.js";
+import { formatNumber, loadEmbedded, t } from "../core/i18n.js";
 import { num } from "../views/thumbs.js";
 import { PushPanel, pushedText } from "./teach-push.js";
 import { Spotlight } from "./teach-spot.js";
@@ -65,7 +65,22 @@ function showClass(data) {
   $("teach-qr").hidden = false;
   showFrozen(Boolean(klass.frozen));
   showChallenge(klass.challenge);
+  showGuesses(klass.guesses);
   if (klass.state === "ended") showEnded(`/api/classes/${encodeURIComponent(classId)}/leaderboard.csv`);
+}
+
+/** The class's guesses before training (issue 22): how many guessed, mean IoU and mean test-point share. */
+function showGuesses(average) {
+  const box = $("teach-guesses");
+  box.hidden = !average?.count;
+  if (!average?.count) return;
+  const parts = [t("{n} guessed", { n: formatNumber(average.count) }),
+    t("mean IoU {iou}", { iou: formatNumber(Math.round(average.iou * 100) / 100) })];
+  if (average.test_share != null) {
+    parts.push(t("mean test share {p} %", { p: formatNumber(Math.round(average.test_share * 100)) }));
+  }
+  box.textContent = parts.join(" · ");
+  box.dataset.iou = String(average.iou);
 }
 
 function showFrozen(frozen) {
@@ -107,8 +122,9 @@ function scheduleBoard() {
         li.dataset.learner = row.learner_id;
         li.classList.toggle("reached", row.reached);
         const name = wall.tiles.has(row.learner_id) ? wall.label(row.learner_id) : row.name;
+        const guess = row.guess_iou == null ? "" : `, ${t("guess IoU {iou}", { iou: num(row.guess_iou) })}`;
         li.textContent = `${name} — ${row.reached ? "✓" : "✗"} ${t("{n} weights", { n: row.weights_count ?? "—" })}, `
-          + `${t("epoch {n}", { n: row.epoch ?? "—" })}, ${t("test loss {loss}", { loss: num(row.test_loss) })}`;
+          + `${t("epoch {n}", { n: row.epoch ?? "—" })}, ${t("test loss {loss}", { loss: num(row.test_loss) })}${guess}`;
         return li;
       }));
     } catch (err) {
@@ -141,6 +157,11 @@ function listen(spot, push) {
     klass = { ...klass, preset: d.preset, locked: d.locked };
   });
   on("challenge", (d) => showChallenge(d.challenge));
+  on("guesses", (d) => {
+    klass.guesses = d;
+    showGuesses(d);
+    scheduleBoard();
+  });
   on("spotlight", (d) => spot.show(d.run_id, d.learner_id ? wall.label(d.learner_id) : null, d.learner_id));
   on("ended", (d) => {
     showEnded(d.csv_url);

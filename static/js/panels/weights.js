@@ -1,5 +1,5 @@
-// Editing a weight or a bias live, as in TF Playground: click a link or a bias square, type a
-// value, press Enter. The server sets it (POST /api/runs/<id>/edit) and sends a frame showing it;
+// Editing a weight or a bias live, as in TF Playground: click a link or a bias square (or press Enter
+// on a focused neuron for its bias), type a value, press Enter. The server sets it (POST /api/runs/<id>/edit) and sends a frame showing it;
 // training goes on from the edited value. No reset.
 
 import { api } from "../core/api.js";
@@ -80,6 +80,15 @@ export function init(page) {
   container.addEventListener("click", (e) => {
     const spot = targetOf(e.target);
     if (spot) open(spot, e);
+  });
+  // From the keyboard: Enter on a focused hidden neuron edits its bias (the links are not focusable).
+  container.addEventListener("keydown", (e) => {
+    const node = e.target instanceof Element ? e.target.closest(".node.hidden") : null;
+    if (e.key !== "Enter" || !node) return;
+    e.preventDefault();
+    const r = node.getBoundingClientRect();
+    open({ kind: "bias", layer: Number(node.dataset.layer), node: Number(node.dataset.index) },
+      { clientX: r.right, clientY: r.top + r.height / 2 });
   });
   // The hover card says the value (network.js); say it can be edited too, as TF Playground does.
   container.addEventListener("pointerover", (e) => {

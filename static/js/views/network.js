@@ -1,9 +1,11 @@
 // The network diagram: input features (toggle buttons with client-side thumbnails), hidden
 // neurons (canvas thumbnails of frame.neurons), the output, and links as SVG paths coloured by
 // the weight's sign and sized by |weight| (TF Playground's scales), dashed, the dashes moving
-// with the epoch. Hovering (or focusing) a node shows its output in the main heatmap.
+// with the epoch. Hovering (or focusing) a node shows its output in the main heatmap; a hidden or
+// the output neuron also shows its equation with the current weights (tap toggles, Escape closes).
 
 import { weightColor } from "../core/colors.js";
+import { EquationCard } from "./equation-card.js";
 import { decodeGrid, featureGrid, paintGrid } from "./grid.js";
 import { formatNumber, t } from "../core/i18n.js";
 import { FEATURES, LIMITS } from "../core/state.js";
@@ -42,7 +44,8 @@ function curve(x1, y1, x2, y2) {
 }
 
 export class Network {
-  /** handlers: toggleFeature(id), addNeuron(l), removeNeuron(l), hover(node | null) */
+  /** handlers: toggleFeature(id), addNeuron(l), removeNeuron(l), hover(node | null),
+   * describeNeuron(weights, layer, index) -> {lines, notes} (set by panels/explain.js) */
   constructor(container, handlers) {
     this.container = container;
     this.handlers = handlers;
@@ -116,6 +119,7 @@ export class Network {
     el("span", { class: "node-caption", text: t("Output") }, this.outputCanvas.parentNode);
 
     this.card = el("div", { class: "hovercard", role: "tooltip", hidden: "" }, this.container);
+    this.equation = new EquationCard(this.container, (...args) => this.handlers.describeNeuron?.(...args));
     svg.addEventListener("pointerover", (e) => this._showCard(e));
     svg.addEventListener("pointerout", () => (this.card.hidden = true));
     this.neuronGrids = shape.map((n) => new Array(n).fill(null));
@@ -132,12 +136,27 @@ export class Network {
       node.tabIndex = 0;
       node.setAttribute("role", "img");
     }
-    const show = () => this.handlers.hover?.({ ...info, label });
-    const hide = () => this.handlers.hover?.(null);
+    const show = () => {
+      this.handlers.hover?.({ ...info, label });
+      this._showEquation(node, info);
+    };
+    const hide = () => {
+      this.handlers.hover?.(null);
+      this._hideEquation(node);
+    };
     node.addEventListener("mouseenter", show);
     node.addEventListener("focus", show);
     node.addEventListener("mouseleave", hide);
     node.addEventListener("blur", hide);
+    if (info.kind !== "input") {
+      node.setAttribute("aria-describedby", "neuron-equation");
+      let tapOpen = null; // a tap toggles the card; a mouse's hover already shows it
+      node.addEventListener("pointerdown", (e) => {
+        tapOpen = e.pointerType === "mouse" ? null : this.equation?.node === node;
+      });
+      node.addEventListener("click", () => (tapOpen ? this._hideEquation(node) : tapOpen === false && show()));
+      node.addEventListener("keydown", (e) => e.key === "Escape" && this._hideEquation(node));
+    }
     return node;
   }
 
@@ -232,6 +251,21 @@ export class Network {
       });
     });
     this.svg.style.setProperty("--dash", String(-frame.epoch / 3));
+    this.equation?.refresh(this.weights); // a shown equation follows every frame
+  }
+
+  // A neuron's equation beside it (views/equation-card.js; its text from handlers.describeNeuron).
+  _showEquation(node, info) {
+    if (info.kind !== "input") this.equation?.show(node, info, this.weights);
+  }
+
+  _hideEquation(node) {
+    this.equation?.hide(node);
+  }
+
+  /** Close a shown equation (Escape anywhere on the page). */
+  closeEquation() {
+    this.equation?.hide();
   }
 
   /** The grid of a hovered node: {values, resolution} or null. */
