@@ -6,7 +6,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +56,7 @@ class Learners:
 
     def _learn(self) -> None:
         while not self._stop.is_set():
+            pressed = time.monotonic()  # before the answer: a run the server took just before a fault is in flight
             try:
                 run_id = self.start_run()
             except Exception:  # the web process is gone or Redis is down: a learner presses play again
@@ -64,7 +64,7 @@ class Learners:
             if run_id is None:
                 self._stop.wait(0.3)
                 continue
-            outcome = Outcome(run_id, time.monotonic())
+            outcome = Outcome(run_id, pressed)
             with self._lock:
                 self.outcomes.append(outcome)
             outcome.event, outcome.data = self.follow(run_id)
@@ -99,16 +99,6 @@ class Learners:
                 "error_reasons": sorted({o.data.get("reason", "?") for o in errors}),
                 "seconds_to_message_max": round(max(waits), 1) if waits else None,
                 "unfinished": [o.run_id for o in runs if o.event not in ("done", "error")]}
-
-
-def first_wave(start: Callable[[], str], follow: Callable[[str, float], tuple[str, dict]]) -> None:
-    """One run per slot at once, to the end: every process compiles its copies of the network once (a run needs
-    its own copy), so the tests measure faults, not first compilations."""
-    runs = WORKERS * SLOTS
-    ids = [start() for _ in range(runs)]
-    with ThreadPoolExecutor(runs) as pool:  # every stream open at once, as a class's pages are
-        ends = list(pool.map(lambda run_id: follow(run_id, 300), ids))  # compiling may be slow
-    assert all(name == "done" for name, _ in ends), ends
 
 
 def check_outcomes(learners: Learners, fault_at: float, figures: dict[str, Any],

@@ -18,7 +18,7 @@ import redis
 import requests
 
 from tests.conftest import LiveServer, wait_until
-from tests.faults.learners import LEARNERS, LONG, QUEUE, SLOTS, SMALL, WORKERS, Learners, check_outcomes, first_wave
+from tests.faults.learners import LEARNERS, LONG, QUEUE, SLOTS, SMALL, WORKERS, Learners, check_outcomes
 from tests.scaleout.conftest import CeleryWorker, RedisServer
 from tests.sse_client import parse
 
@@ -33,14 +33,13 @@ def cohort(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     server = RedisServer(tmp)
     env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "10", "KP_QUEUE_SIZE": str(QUEUE),
-           "KP_RUNS_PER_WORKER": str(SLOTS), "KP_WARM_COPIES": "1", "KP_RUNS_PER_CLIENT": "0",
+           "KP_RUNS_PER_WORKER": str(SLOTS), "KP_WARM_COPIES": str(SLOTS), "KP_RUNS_PER_CLIENT": "0",
            "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15"}
     worker = CeleryWorker(tmp, env, concurrency=WORKERS)
     state = {"redis": server, "worker": worker, "tmp": tmp, "webs": []}
     try:
         state["webs"] = webs = [LiveServer(tmp, **env), LiveServer(tmp, **env)]
         wait_until(lambda: full(webs[0]), 300, 0.5, "two warm Celery training processes")
-        first_wave(lambda: start(webs), lambda run_id, timeout: follow(webs, run_id, timeout))
         yield state
     finally:
         for web in state["webs"]:
@@ -52,7 +51,9 @@ def cohort(tmp_path_factory):
 
 def full(web) -> bool:
     health = web.health()
-    return bool(health) and len(health["workers"]) == WORKERS and all(w["ready"] for w in health["workers"])
+    """Full capacity: both processes warm, each with a compiled copy of the common networks per slot."""
+    return bool(health) and len(health["workers"]) == WORKERS and all(
+        w["ready"] and w.get("warm_copies", 0) >= SLOTS for w in health["workers"])
 
 
 def start(webs, **config) -> str | None:

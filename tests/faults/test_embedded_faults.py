@@ -30,7 +30,6 @@ from tests.faults.learners import (
     WORKERS,
     Learners,
     check_outcomes,
-    first_wave,
 )
 
 pytestmark = pytest.mark.drill  # `make test` runs them; `make faults` (or `pytest -m drill`) alone
@@ -39,19 +38,20 @@ FIGURES: dict[str, dict] = {}
 
 @pytest.fixture(scope="module")
 def runner():
-    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE, warm_copies=1,
+    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE, warm_copies=SLOTS,
                               worker_max_runs=10_000, connect_timeout=60, disconnect_grace=60)
     runner = EmbeddedRunner(settings)
-    wait_until(lambda: full(runner), 240, 0.2, "two warm workers")
-    first_wave(lambda: runner.submit(parse_config(SMALL))["id"], lambda run_id, wait: follow(runner, run_id, wait))
+    wait_until(lambda: full(runner), 300, 0.2, "two warm workers, a compiled network per slot")
     yield runner
     runner.shutdown()
     print("\nembedded fault figures:", json.dumps(FIGURES, indent=1))
 
 
 def full(runner) -> bool:
+    """Full capacity: every worker warm with a compiled copy of the common networks for each of its slots (a
+    replacement that compiles a copy while it trains stalls its other runs for seconds on a loaded machine)."""
     workers = runner.health()["workers"]
-    return len(workers) == WORKERS and all(w["ready"] for w in workers)
+    return len(workers) == WORKERS and all(w["ready"] and w.get("warm_copies", 0) >= SLOTS for w in workers)
 
 
 def class_of(runner, count: int = LEARNERS, **config):
@@ -84,7 +84,7 @@ def recovered(runner, learners, fault_at: float, name: str) -> dict:
     """Issue 25's checks after a fault, and its figures."""
     FIGURES[name] = figures = {}
     report = check_outcomes(learners, fault_at, figures)
-    wait_until(lambda: full(runner), 240, 0.2, "the pool back to two warm workers")
+    wait_until(lambda: full(runner), 300, 0.2, "the pool back to two warm workers")
     report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
     runs = runner.health()["runs"]
     assert runs["active"] == 0 and runs["queued"] == 0, runs
