@@ -22,7 +22,7 @@ from tests.faults.learners import LEARNERS, LONG, QUEUE, SLOTS, SMALL, WORKERS, 
 from tests.scaleout.conftest import CeleryWorker, RedisServer
 from tests.sse_client import parse
 
-pytestmark = pytest.mark.drill  # `make test` runs them; `make faults` (or `pytest -m drill`) alone
+pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs them
 FIGURES: dict[str, dict] = {}
 # Keys that are not a run's and may live without an expiry: counters for /metrics, Celery's own bookkeeping.
 PERMANENT = ("kp:completed", "kp:frames", "_kombu.", "unacked", "kp-runs")

@@ -32,7 +32,7 @@ from tests.faults.learners import (
     check_outcomes,
 )
 
-pytestmark = pytest.mark.drill  # `make test` runs them; `make faults` (or `pytest -m drill`) alone
+pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs them
 FIGURES: dict[str, dict] = {}
 
 

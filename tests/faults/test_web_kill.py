@@ -22,7 +22,7 @@ from tests.conftest import LiveServer, wait_until
 from tests.faults.learners import LEARNERS, QUEUE, SLOTS, SMALL, Learners, check_outcomes
 from tests.sse_client import parse
 
-pytestmark = pytest.mark.drill  # `make test` runs it; `make faults` (or `pytest -m drill`) alone
+pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs it
 WARM_WITHIN = 240  # seconds for a gunicorn worker to warm its training pool on a loaded 2-core machine
 
 
