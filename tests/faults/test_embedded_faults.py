@@ -137,6 +137,7 @@ def test_a_worker_killed_mid_run_errors_its_runs_at_once(runner):
         ending = follow(runner, victim)
         ended_after = time.monotonic() - fault_at
         report = recovered(runner, learners, fault_at, "worker killed mid-run")
+    FIGURES["worker killed mid-run"]["long_run_error_s"] = round(ended_after, 1)
     assert ending[0] == "error" and ending[1]["reason"] == "worker_died", ending
     assert "press play" in ending[1]["message"].lower(), ending
     assert ended_after < 3, f"the learner waited {ended_after:.1f} s for the error"
