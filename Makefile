@@ -36,6 +36,7 @@ run: deps
 test: dev-deps system-deps
 	$(VENV)/bin/ruff check app tests bench scripts
 	$(PY) -m pytest
+	$(MAKE) faults
 	@if [ "$$CI" = "true" ]; then $(MAKE) docker-test; fi
 
 ## Build the Docker image and run it and the compose stack for real (Docker installed and started when missing).
@@ -56,9 +57,13 @@ loadtest: dev-deps system-deps
 	$(PY) bench/loadtest.py
 
 ## Fault drills (issue 25): kill training processes, web processes and Redis under a class of learners.
+## `make test` runs them too. The three drill files have their own processes: they run side by side, so the set
+## costs the longest file's time (docs/operations.md "Fault figures").
+DRILLS = tests/faults/test_embedded_faults.py tests/faults/test_celery_faults.py tests/faults/test_web_kill.py
 .PHONY: faults
 faults: dev-deps system-deps
-	$(PY) -m pytest -m drill tests/faults
+	@pids=""; for f in $(DRILLS); do $(PY) -m pytest -q -m drill $$f & pids="$$pids $$!"; done; \
+	rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
 ## Regenerate docs/config.md from RunConfig.
 docs: deps

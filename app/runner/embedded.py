@@ -192,8 +192,15 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
     # ------------------------------------------------------------------ admission (the lock held)
 
     def _pick(self) -> WorkerHandle | None:
-        """The least-loaded worker with a free slot, warm ones first."""
-        free = [w for w in self._workers.values() if w.accepting and len(w.runs) < self.settings.runs_per_worker]
+        """The least-loaded warm worker with a free slot; a warming one only while none is warm (start-up).
+
+        A run given to a replacement that is still importing TensorFlow would wait its whole warm-up (over 30 s on
+        a loaded 2-core machine) while a warm worker frees a slot in a second: it waits in the queue instead, and
+        the replacement takes runs from the queue once it says it is ready (issue 25).
+        """
+        accepting = [w for w in self._workers.values() if w.accepting]
+        warm = any(w.ready for w in accepting)
+        free = [w for w in accepting if len(w.runs) < self.settings.runs_per_worker and (w.ready or not warm)]
         return min(free, key=lambda w: (not w.ready, len(w.runs), w.id), default=None)
 
     def _assign(self, record: RunRecord, worker: WorkerHandle) -> None:

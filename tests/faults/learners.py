@@ -6,16 +6,21 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-SMALL = {"epochs": 30, "pace": 20}  # ~1.5 s of training: many runs start during a test
+# Short runs of the warm default network as fast as the core allows: a run in flight at a fault ends in a second,
+# not at a pace's 1.5 s, and no run needs a network compiled (a copy takes ~10 s on a 2-core machine at load 20).
+SMALL = {"epochs": 60, "pace": "max"}
+# The run a drill kills "mid-run": long enough to be certainly training when its process is killed.
+LONG = {"epochs": 5000, "pace": 20}
 END_WITHIN = 30.0  # seconds after a fault by which every run must have ended (issue 25)
-# A dozen runs in flight on 12 slots and a few queued (issue 25). KP_FAULT_LEARNERS changes the class size, for a
-# machine so loaded that a warm process takes longer than END_WITHIN to start a run (the docs say which was used).
-LEARNERS = int(os.environ.get("KP_FAULT_LEARNERS") or 14)
-BUSY = max(2, LEARNERS - 4)  # runs training before a fault is set off
+# The smallest pool that shows each fault: 2 training processes x 2 slots, a queue of 2 (docs/operations.md).
+WORKERS, SLOTS, QUEUE = 2, 2, 2
+# One learner per slot and two more, so that runs queue. KP_FAULT_LEARNERS changes the class size.
+LEARNERS = int(os.environ.get("KP_FAULT_LEARNERS") or WORKERS * SLOTS + 2)
+BUSY = 2  # runs training before a fault is set off
+THINK = 0.5  # seconds a learner looks at a finished run before pressing play again
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Learners:
 
     def _learn(self) -> None:
         while not self._stop.is_set():
+            pressed = time.monotonic()  # before the answer: a run the server took just before a fault is in flight
             try:
                 run_id = self.start_run()
             except Exception:  # the web process is gone or Redis is down: a learner presses play again
@@ -58,11 +64,12 @@ class Learners:
             if run_id is None:
                 self._stop.wait(0.3)
                 continue
-            outcome = Outcome(run_id, time.monotonic())
+            outcome = Outcome(run_id, pressed)
             with self._lock:
                 self.outcomes.append(outcome)
             outcome.event, outcome.data = self.follow(run_id)
             outcome.ended = time.monotonic()
+            self._stop.wait(THINK)
 
     def finish(self, timeout: float) -> bool:
         """Stop starting runs; True when every learner's last run has ended within `timeout` seconds."""
@@ -94,24 +101,15 @@ class Learners:
                 "unfinished": [o.run_id for o in runs if o.event not in ("done", "error")]}
 
 
-def first_wave(start: Callable[[], str], follow: Callable[[str, float], tuple[str, dict]]) -> None:
-    """One run per slot at once, to the end: every process compiles its copies of the network once (a run needs
-    its own copy), so the tests measure faults, not first compilations."""
-    runs = 12
-    ids = [start() for _ in range(runs)]
-    with ThreadPoolExecutor(runs) as pool:  # every stream open at once, as a class's pages are
-        ends = list(pool.map(lambda run_id: follow(run_id, 300), ids))  # compiling may be slow
-    assert all(name == "done" for name, _ in ends), ends
-
-
 def check_outcomes(learners: Learners, fault_at: float, figures: dict[str, Any],
-                   forgotten_before: float | None = None) -> dict[str, Any]:
+                   forgotten_before: float | None = None, settle: float = END_WITHIN + 15) -> dict[str, Any]:
     """Every run ended with done or error, each error says what to do, within END_WITHIN s of the fault.
 
     The figures go into `figures` first, so a failing fault still reports them. `forgotten_before`: Redis lost
     every key until then, so a run that had sent no event yet (a page has no Last-Event-ID to show it existed) is
-    answered 404 on reconnect; those are counted, not failed."""
-    finished = learners.finish(END_WITHIN + 15)
+    answered 404 on reconnect; those are counted, not failed. `settle`: how long the learners' last runs (started
+    after the fault, maybe waiting for a new pool to warm) may take to end."""
+    finished = learners.finish(settle)
     figures.update(report := learners.report(fault_at))
     assert finished, f"a learner's run did not end: {report}"
     if forgotten_before is not None:

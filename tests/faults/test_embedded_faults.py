@@ -1,8 +1,9 @@
 """Faults on the embedded backend, with real spawned training processes and a class of learners.
 
-Each test keeps ~14 learners pressing play on a pool of 2 workers x 6 slots (12 runs in flight, a few queued),
-kills a training process at a chosen moment, then checks issue 25's promise: every run ends with done or error
-within 30 s, each error says what to do, nothing stays queued or running, the pool is back to full capacity.
+Each test keeps a class of learners pressing play on the smallest pool that shows the fault (2 workers x 2 slots,
+a queue of 2: every slot busy, a few runs queued), kills a training process at a chosen moment, then checks
+issue 25's promise: every run ends with done or error within 30 s, each error says what to do, nothing stays
+queued or running, the pool is back to full capacity.
 """
 
 from __future__ import annotations
@@ -19,26 +20,38 @@ from app.config.parse import parse_config
 from app.runner.base import RunFull, RunnerSettings
 from app.runner.embedded import EmbeddedRunner
 from tests.conftest import wait_until
-from tests.faults.learners import BUSY, LEARNERS, SMALL, Learners, check_outcomes, first_wave
+from tests.faults.learners import (
+    BUSY,
+    LEARNERS,
+    LONG,
+    QUEUE,
+    SLOTS,
+    SMALL,
+    WORKERS,
+    Learners,
+    check_outcomes,
+)
 
+pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs them
 FIGURES: dict[str, dict] = {}
 
 
 @pytest.fixture(scope="module")
 def runner():
-    settings = RunnerSettings(workers=2, runs_per_worker=6, queue_size=4, warm_copies=1, worker_max_runs=10_000,
-                              connect_timeout=60, disconnect_grace=60)
+    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE, warm_copies=SLOTS,
+                              worker_max_runs=10_000, connect_timeout=60, disconnect_grace=60)
     runner = EmbeddedRunner(settings)
-    wait_until(lambda: full(runner), 240, 0.2, "two warm workers")
-    first_wave(lambda: runner.submit(parse_config(SMALL))["id"], lambda run_id, wait: follow(runner, run_id, wait))
+    wait_until(lambda: full(runner), 300, 0.2, "two warm workers, a compiled network per slot")
     yield runner
     runner.shutdown()
     print("\nembedded fault figures:", json.dumps(FIGURES, indent=1))
 
 
 def full(runner) -> bool:
+    """Full capacity: every worker warm with a compiled copy of the common networks for each of its slots (a
+    replacement that compiles a copy while it trains stalls its other runs for seconds on a loaded machine)."""
     workers = runner.health()["workers"]
-    return len(workers) == 2 and all(w["ready"] for w in workers)
+    return len(workers) == WORKERS and all(w["ready"] and w.get("warm_copies", 0) >= SLOTS for w in workers)
 
 
 def class_of(runner, count: int = LEARNERS, **config):
@@ -71,7 +84,7 @@ def recovered(runner, learners, fault_at: float, name: str) -> dict:
     """Issue 25's checks after a fault, and its figures."""
     FIGURES[name] = figures = {}
     report = check_outcomes(learners, fault_at, figures)
-    wait_until(lambda: full(runner), 240, 0.2, "the pool back to two warm workers")
+    wait_until(lambda: full(runner), 300, 0.2, "the pool back to two warm workers")
     report["capacity_back_s"] = figures["capacity_back_s"] = round(time.monotonic() - fault_at, 1)
     runs = runner.health()["runs"]
     assert runs["active"] == 0 and runs["queued"] == 0, runs
@@ -113,44 +126,54 @@ def test_a_worker_killed_before_it_picks_its_runs_loses_none(runner):
     assert report["done"] > report["errors"]
 
 
-@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
 def test_a_worker_killed_mid_run_errors_its_runs_at_once(runner):
-    with class_of(runner) as learners:
+    with class_of(runner, count=LEARNERS - 1) as learners:  # the long run takes the last learner's place
         wait_until(lambda: busy(runner), 60, 0.1, "a busy pool")
-        running = wait_until(lambda: [o for o in learners.outcomes if o.ended is None and
-                                      runner.status(o.run_id)["state"] == "running"], 30, 0.05, "a running run")
-        pid = worker_pid(runner, running[0].run_id)
+        victim = runner.submit(parse_config(LONG))["id"]
+        wait_until(lambda: runner.status(victim)["state"] == "running", 60, 0.05, "the long run to train")
+        pid = worker_pid(runner, victim)
         fault_at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
+        ending = follow(runner, victim)
+        ended_after = time.monotonic() - fault_at
         report = recovered(runner, learners, fault_at, "worker killed mid-run")
-    mine = next(o for o in learners.outcomes if o.run_id == running[0].run_id)
-    assert mine.event == "error" and mine.data["reason"] == "worker_died", mine
-    assert mine.ended - fault_at < 3, "the learner waited for the error"
-    assert report["seconds_to_message_max"] < 5, report
+    FIGURES["worker killed mid-run"]["long_run_error_s"] = round(ended_after, 1)
+    assert ending[0] == "error" and ending[1]["reason"] == "worker_died", ending
+    assert "press play" in ending[1]["message"].lower(), ending
+    assert ended_after < 3, f"the learner waited {ended_after:.1f} s for the error"
+    assert report["seconds_to_message_max"] is None or report["seconds_to_message_max"] < 5, report
 
 
-@pytest.mark.drill  # `make faults`: a full class on a quiet machine (docs/operations.md)
 def test_a_worker_killed_while_it_compiles_a_new_network_loses_no_run(runner):
     """The run whose network was being compiled (never trained) is re-sent once and ends done."""
-    with class_of(runner, count=max(2, LEARNERS - 6)) as learners:  # room: taken at once
-        wait_until(lambda: runner.health()["runs"]["active"] >= max(1, BUSY - 4), 60, 0.1, "a busy pool")
-        for layers in ([7, 5, 3], [6, 6, 5], [5, 7, 2]):  # a network no worker has compiled yet
-            run_id = runner.submit(parse_config({**SMALL, "hidden_layers": layers}))["id"]
-            pid = worker_pid(runner, run_id) if runner.status(run_id)["worker"] is not None else None
-            if pid is None:
+    with class_of(runner, count=1) as learners:  # one worker stays free: the new network goes to it
+        wait_until(lambda: runner.health()["runs"]["active"] >= 1, 60, 0.1, "a busy pool")
+        seen = []
+        # A small network no worker has compiled yet: its compilation in the survivor, after the re-send, holds up
+        # the survivor's other runs for that long (a compilation runs in the worker's loop: docs/operations.md).
+        for width in (3, 5, 6, 7):
+            run_id = runner.submit(parse_config({**SMALL, "hidden_layers": [width, width]}))["id"]
+            index = runner.status(run_id)["worker"]
+            handle = next((w for w in runner._snapshot() if w.id == index), None)
+            if handle is None:
+                seen.append((width, "queued"))
                 runner.control(run_id, "stop")
                 continue
-            process = psutil.Process(pid)
+            process = psutil.Process(handle.pid)
             before = sum(process.cpu_times()[:2])
-            wait_until(lambda p=process, b=before: sum(p.cpu_times()[:2]) - b > 0.1, 10, 0.02,
+            wait_until(lambda p=process, b=before: sum(p.cpu_times()[:2]) - b > 0.05, 30, 0.02,
                        "the worker to work on the new network")
-            if runner.status(run_id)["state"] == "starting":
+            os.kill(handle.pid, signal.SIGSTOP)  # hold it where it is, then look
+            wait_until(lambda h=handle: time.monotonic() - h.last_seen > 0.5, 10, 0.05, "its last words read")
+            seen.append((width, runner.status(run_id)["state"]))
+            if seen[-1][1] == "starting":
                 break
-            runner.control(run_id, "stop")  # it compiled too fast to catch: try a bigger one
+            os.kill(handle.pid, signal.SIGCONT)
+            runner.control(run_id, "stop")  # it compiled too fast to catch: try another
         else:
-            pytest.fail("no new network was caught compiling")
+            pytest.fail(f"no new network was caught compiling: {seen}")
         fault_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
+        os.kill(handle.pid, signal.SIGKILL)
         ending = follow(runner, run_id)
         recovered(runner, learners, fault_at, "worker killed while it compiles")
     assert ending[0] == "done", ending
