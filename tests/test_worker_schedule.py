@@ -96,3 +96,15 @@ def test_a_failed_compile_still_releases_the_run_to_start_and_report():
     wait_until(lambda: started.extend(ahead.ready()) or started, 30, 0.01, "the compile to fail")
     assert [p.run_id for p in started] == ["r2"] and not cache.has_free("bad")
     ahead.close()
+
+
+def test_a_run_stopped_while_compiling_ends_at_once_and_its_copy_still_reaches_the_cache():
+    cache = FakeCache(set())
+    gate = threading.Event()
+    ahead = CompileAhead(cache.has_free, lambda c: gate.wait(30) and f"compiled {c}", cache.release)
+    ahead.submit("r3", "8-5", {}, {}, 0.0)
+    assert ahead.drop("r3") and not ahead.drop("r3")
+    assert not ahead.pending and not ahead.hold("r3", ("control", "r3", "pause", {}))
+    gate.set()
+    wait_until(lambda: ahead.ready() == [] and cache.has_free("8-5"), 30, 0.01, "the orphan copy in the cache")
+    ahead.close()

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("kp.worker")
+# The `done` of a run stopped before its first epoch (as app/runner/supervise.py STOPPED for a queued run).
+STOPPED_BEFORE_START = {"epochs": 0, "reason": "stopped", "train_loss": None, "test_loss": None,
+                        "train_accuracy": None, "test_accuracy": None, "elapsed": 0.0}
 
 
 @dataclass
@@ -44,6 +47,7 @@ class CompileAhead:
         self._keep = keep
         self._pool: ThreadPoolExecutor | None = None
         self.pending: dict[str, PendingStart] = {}
+        self._orphans: list[PendingStart] = []  # stopped while compiling: the copy still goes to the cache
 
     def needed(self, config: Any) -> bool:
         """True when starting this run now would compile in the loop: no free compiled copy of its shape."""
@@ -65,11 +69,21 @@ class CompileAhead:
         pending.controls.append(message)
         return True
 
+    def drop(self, run_id: str) -> bool:
+        """Forget a run still compiling (stopped before its start); True if it was one. Its copy is kept."""
+        pending = self.pending.pop(run_id, None)
+        if pending is not None:
+            self._orphans.append(pending)
+        return pending is not None
+
     def ready(self) -> list[PendingStart]:
         """The runs whose compile has ended, in arrival order; their compiled copies are in the cache."""
         done = [p for p in self.pending.values() if p.future.done()]
         for pending in done:
             del self.pending[pending.run_id]
+        orphans = [p for p in self._orphans if p.future.done()]
+        self._orphans = [p for p in self._orphans if not p.future.done()]
+        for pending in [*orphans, *done]:
             try:
                 self._keep(pending.config, pending.future.result())
             except Exception:  # the run's own start will meet (and report) the same failure

@@ -18,7 +18,7 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
-from app.runner.compile_ahead import CompileAhead
+from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.schedule import pick_due
 from app.runner.spawn import single_threaded_tensorflow
 from app.share.spec import decode_weights
@@ -85,7 +85,7 @@ class Worker:
                 return  # the web process is gone: nobody to train for
             for pending in self.compiler.ready():
                 self._started(pending)
-            if self.exiting and not self.runs and not self.compiler.pending:
+            if self.exiting and not self.runs:
                 self.compiler.close()
                 self.send(("bye",))
                 return
@@ -162,6 +162,9 @@ class Worker:
             self._start(*message[1:])
         elif kind == "control":
             _, run_id, action, args = message
+            if action == "stop" and self.compiler.drop(run_id):
+                self.emit(run_id, "done", dumps(STOPPED_BEFORE_START), {})  # no wait for its compile
+                return
             if self.compiler.hold(run_id, message):
                 return  # replayed once the run has started
             run = self.runs.get(run_id)
@@ -176,6 +179,9 @@ class Worker:
                     self._guard(run, actions[action])
         elif kind == "exit":
             self.exiting = True
+            for run_id in list(self.compiler.pending):
+                self.compiler.drop(run_id)
+                self.emit(run_id, "done", dumps(STOPPED_BEFORE_START), {})
             for run in list(self.runs.values()):
                 self._guard(run, run.finish, "stopped")
 
@@ -211,9 +217,6 @@ class Worker:
         self._start(pending.run_id, pending.config_dict, pending.opts, pending.received)
         for message in pending.controls:
             self._handle(message)
-        run = self.runs.get(pending.run_id)
-        if self.exiting and run is not None:
-            self._guard(run, run.finish, "stopped")
 
     def _prepare(self, config: RunConfig) -> Any:
         """Build and trace one compiled copy of an architecture (the compile thread): one epoch, one frame."""
