@@ -49,6 +49,11 @@ class CompileAhead:
         self.pending: dict[str, PendingStart] = {}
         self._orphans: list[PendingStart] = []  # stopped while compiling: the copy still goes to the cache
 
+    @property
+    def busy(self) -> bool:
+        """A compile is in progress or its copy has not reached the cache yet."""
+        return bool(self.pending or self._orphans)
+
     def needed(self, config: Any) -> bool:
         """True when starting this run now would compile in the loop: no free compiled copy of its shape."""
         return not self._has_free(config)

@@ -94,7 +94,7 @@ class Worker:
             run = self._due(start)
             if run is not None:
                 self._tick(run)
-            elif not self.runs and not self.exiting and not self.compiler.pending:
+            elif not self.runs and not self.exiting and not self.compiler.busy:
                 self._prewarm()
             end = time.monotonic()
             self.busy += end - start
