@@ -4,7 +4,8 @@ One training worker loop (app/runner/worker.py) is driven in this process, as a 
 through a scripted control pipe: RUNNING runs of the Day-65 lesson preset at the default pace, then, every
 PERIOD seconds, a run of an architecture the process has never seen (learners pressing + and −). Each epoch
 of every run is timed; the stall is the longest gap between two epochs of an already-running run, beside
-the same gap with no new architecture. JSON in bench/results/compile_stall.json (one entry per --label; the figures in docs/performance.md are the pairs kept there).
+the same gap with no new architecture. JSON in bench/results/compile_stall.json
+(one entry per --label).
 
 Usage: python bench/compile_stall.py [--label before|after] [--running 4] [--new 4]
 """
