@@ -4,9 +4,9 @@ One process like a training worker (one TF thread), the Day-65 lesson preset: th
 (training), of `Trainer.frame()` (the boundary and neuron grids through the network, quantized, base64:
 "grids"), of the JSON text of that frame (app/runner/active_run.dumps: "encoding"), and of the web
 process's share (app/web/streaming.format_event and the bytes written: "streaming"). Then the cost per
-learner per second at the default pace and at 25 and 10 frames/s. JSON in bench/results/frame_cost.json.
+learner per second at the default pace and at 25 and 10 frames/s. JSON in bench/results/frame_breakdown.json.
 
-Usage: python bench/frame_cost.py [--seconds 3]
+Usage: python bench/frame_breakdown.py [--seconds 3]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.runner.active_run import dumps  # noqa: E402
 from app.runner.spawn import single_threaded_tensorflow  # noqa: E402
 from app.web.streaming import format_event  # noqa: E402
 
-OUT = ROOT / "bench" / "results" / "frame_cost.json"
+OUT = ROOT / "bench" / "results" / "frame_breakdown.json"
 
 
 def mean_seconds(fn: Any, seconds: float) -> float:
