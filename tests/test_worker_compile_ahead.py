@@ -31,6 +31,9 @@ class FakeTrainer:
     def summary(self) -> dict:
         return {"epochs": self.epoch}
 
+    def get_weights(self) -> list:
+        return []
+
     def close(self) -> None:
         if self.cache is not None:
             self.cache.release(self.config, self.compiled)
