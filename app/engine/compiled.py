@@ -143,6 +143,10 @@ class ModelCache:
         self.misses += 1
         return compile_model(config)
 
+    def has_free(self, config: RunConfig) -> bool:
+        """True when acquire() would not compile: a copy of this architecture is free."""
+        return bool(self._free.get(architecture_key(config)))
+
     def release(self, config: RunConfig, compiled: Compiled) -> None:
         """Give an entry back; the least recently used ones are dropped past max_entries."""
         key = architecture_key(config)

@@ -72,6 +72,11 @@ class ActiveRun:
     def emit(self, name: str, payload: dict[str, Any], meta: dict[str, Any] | None = None) -> None:
         self._emit(self.id, name, dumps(payload), meta or {})
 
+    @property
+    def fresh(self) -> bool:
+        """No frame sent yet: the scheduler gives this run its first epoch and frame first."""
+        return self.last_frame == 0.0
+
     def due_at(self) -> float | None:
         """When the next epoch should run (-inf: a step is waiting), or None while paused or ended."""
         if self.ended:

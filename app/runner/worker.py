@@ -18,7 +18,9 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
+from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.landscape_keeper import LandscapeKeeper
+from app.runner.schedule import pick_due
 from app.runner.spawn import single_threaded_tensorflow
 from app.share.spec import decode_weights, encode_weights
 
@@ -64,6 +66,7 @@ class Worker:
         self.busy = 0.0
         self.window_start = time.monotonic()
         self.epochs = 0
+        self.compiler = CompileAhead(getattr(cache, "has_free", lambda config: True), self._prepare, cache.release)
 
     def send(self, message: tuple) -> None:
         self.out.send(message)
@@ -82,7 +85,10 @@ class Worker:
                     self._drain()
             except (EOFError, OSError):
                 return  # the web process is gone: nobody to train for
+            for pending in self.compiler.ready():
+                self._started(pending)
             if self.exiting and not self.runs:
+                self.compiler.close()
                 self.send(("bye",))
                 return
             start = time.monotonic()
@@ -90,7 +96,7 @@ class Worker:
             run = self._due(start)
             if run is not None:
                 self._tick(run)
-            elif not self.runs and not self.exiting:
+            elif not self.runs and not self.exiting and not self.compiler.busy:
                 self._prewarm()
             end = time.monotonic()
             self.busy += end - start
@@ -104,13 +110,8 @@ class Worker:
         return min(max(min(times) - now, 0.0), IDLE_WAIT)
 
     def _due(self, now: float) -> ActiveRun | None:
-        """The run whose epoch is most overdue (earliest deadline first), if any is due."""
-        best, best_t = None, now
-        for run in self.runs.values():
-            t = run.due_at()
-            if t is not None and t <= best_t:
-                best, best_t = run, t
-        return best
+        """The run to train now (app/runner/schedule.py: a new run's first frame, then earliest deadline)."""
+        return pick_due(self.runs.values(), now)
 
     def _frame_interval(self) -> float:
         """At most max_fps per run, fewer when frames would take more than FRAME_SHARE of the core."""
@@ -167,6 +168,11 @@ class Worker:
             self._start(*message[1:])
         elif kind == "control":
             _, run_id, action, args = message
+            if action == "stop" and self.compiler.drop(run_id):
+                self.emit(run_id, "done", dumps(STOPPED_BEFORE_START), {})  # no wait for its compile
+                return
+            if self.compiler.hold(run_id, message):
+                return  # replayed once the run has started
             run = self.runs.get(run_id)
             if run is not None:
                 actions = {"pause": run.pause, "resume": run.resume, "step": run.step, "set": run.set,
@@ -182,14 +188,21 @@ class Worker:
             self.send(("reply", request_id, self.landscapes.compute(run_id, params)))
         elif kind == "exit":
             self.exiting = True
+            for run_id in list(self.compiler.pending):
+                self.compiler.drop(run_id)
+                self.emit(run_id, "done", dumps(STOPPED_BEFORE_START), {})
             for run in list(self.runs.values()):
                 self._guard(run, run.finish, "stopped")
 
-    def _start(self, run_id: str, config_dict: dict[str, Any], opts: dict[str, Any]) -> None:
-        start = time.monotonic()
+    def _start(self, run_id: str, config_dict: dict[str, Any], opts: dict[str, Any],
+               received: float | None = None) -> None:
+        start = time.monotonic() if received is None else received
         trainer = None
         try:
             config = RunConfig.model_validate(config_dict)
+            if received is None and self.compiler.needed(config):
+                self.compiler.submit(run_id, config, config_dict, opts, start)  # the others train on meanwhile
+                return
             trainer = self.engine.Trainer(config, self.cache)
             if opts.get("weights"):
                 trainer.set_weights(decode_weights(opts["weights"]))  # a saved or imported model goes on
@@ -213,6 +226,19 @@ class Worker:
                  {"paused": paused, "initial_weights": initial})
         if paused:
             run.emit("state", {"state": "paused", "epoch": 0}, {"state": "paused"})
+
+    def _started(self, pending: Any) -> None:
+        """A run whose architecture has been compiled beside the loop: start it, then its held controls."""
+        self._start(pending.run_id, pending.config_dict, pending.opts, pending.received)
+        for message in pending.controls:
+            self._handle(message)
+
+    def _prepare(self, config: RunConfig) -> Any:
+        """Build and trace one compiled copy of an architecture (the compile thread): one epoch, one frame."""
+        trainer = self.engine.Trainer(config, None)
+        trainer.train_epoch()
+        trainer.frame()
+        return trainer.compiled
 
     # ------------------------------------------------------------------ housekeeping
 
