@@ -224,7 +224,8 @@ def main() -> None:
     parser.add_argument("--learners", type=int)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--processes", type=int, help="training processes (KP_WORKERS / Celery concurrency)")
-    parser.add_argument("--frames", choices=("grids", "weights"), help="passed as ?frames= to the stream")
+    parser.add_argument("--frames", choices=("grids", "weights"), default="weights",
+                        help="passed as ?frames= to the stream (default: weights, as the page asks)")
     parser.add_argument("--runs", type=int, help="flat-memory mode: short runs until this many have started")
     parser.add_argument("--name", help="the entry in loadtest.json (default: backend_learners)")
     args = parser.parse_args()
