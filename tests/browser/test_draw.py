@@ -189,7 +189,7 @@ def test_a_prediction_is_scored_after_training(open_page):
     page.click("#play-pause-button")
     page.wait_for_function("() => window.kpGuess.result !== null", timeout=90_000)
     result = page.evaluate("kpGuess.result")
-    assert result["iou"] > 0.6 and result["accuracy"] >= 0.9, result
+    assert result["iou"] > 0.5 and result["accuracy"] >= 0.9, result  # a triangle against a learned half-plane
     assert "IoU" in page.inner_text("#guess-result")
     run_id = page.evaluate("kp.state.run.id")
     assert page.evaluate(f"kpGuess.kept.get('{run_id}').result.iou") == result["iou"]

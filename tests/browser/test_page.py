@@ -6,6 +6,7 @@ Tests wait on conditions in the page (page.wait_for_function) with timeouts, nev
 from __future__ import annotations
 
 import json
+import re
 
 EPOCH_JS = "Number(document.getElementById('epoch').textContent.replace(/,/g, ''))"
 CURVE_POINTS_JS = "(document.getElementById('curves').data || [{x: []}])[0].x.length"
@@ -206,10 +207,11 @@ def test_intercepted_400_shows_every_field_message(open_page):
 def test_lost_connection_shows_a_banner_and_recovers(open_page):
     page = open_page(FAST)
     page.expect_console_errors = True  # the aborted stream requests
-    page.route("**/events", lambda route: route.abort())
+    events = re.compile(r"/api/runs/[^/]+/events(\?|$)")  # the stream asks ?frames=weights
+    page.route(events, lambda route: route.abort())
     page.click("#play-pause-button")
     page.wait_for_function("() => /reconnecting/i.test(document.getElementById('status').textContent)")
-    page.unroute("**/events")
+    page.unroute(events)
     wait_epoch_above(page, 0, timeout=30_000)
     page.wait_for_selector("#status", state="hidden")
 

@@ -13,7 +13,7 @@ const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDo
 export function moveCursor(cursor, event) {
   const move = MOVES[event.key];
   if (!move) return null;
-  const [lo, hi] = domain() || [-6, 6];
+  const [lo, hi] = domain();
   const step = event.shiftKey ? FINE_STEP : STEP;
   const clamp = (v) => Math.max(lo, Math.min(hi, v));
   return [clamp(cursor[0] + move[0] * step), clamp(cursor[1] + move[1] * step)];

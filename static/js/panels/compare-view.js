@@ -23,7 +23,7 @@ export function guessText(guess) {
 
 /** The sketch's outline on a thumbnail canvas (map domain to the canvas's pixels). */
 function outline(canvas, sketch) {
-  const [lo, hi] = domain() || [-6, 6];
+  const [lo, hi] = domain();
   const size = canvas.width || 1;
   const ctx = canvas.getContext("2d");
   ctx.strokeStyle = "#111";
