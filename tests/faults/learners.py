@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import requests
+
+from tests.sse_client import parse
 
 # Short runs of the warm default network as fast as the core allows: a run in flight at a fault ends in a second,
 # not at a pace's 1.5 s, and no run needs a network compiled (a copy takes ~10 s on a 2-core machine at load 20).
@@ -126,3 +131,26 @@ def check_outcomes(learners: Learners, fault_at: float, figures: dict[str, Any],
         if o.event == "error":
             assert "press play" in o.data.get("message", "").lower() or "try a smaller" in o.data["message"].lower(), o
     return report
+
+
+def follow_stream(bases: list[str], run_id: str, timeout: float = 90) -> tuple[str, dict]:
+    """A page's EventSource: read the run's stream to its end, reconnecting with Last-Event-ID after the browser's
+    retry delay, to the next web process of `bases` each time (one base: the same one, restarted)."""
+    deadline, last, turn = time.monotonic() + timeout, None, random.randrange(len(bases))
+    while time.monotonic() < deadline:
+        base = bases[turn % len(bases)]
+        turn += 1
+        headers = {"Last-Event-ID": str(last)} if last is not None else {}
+        try:
+            with requests.get(f"{base}/api/runs/{run_id}/events", stream=True, headers=headers,
+                              timeout=10) as response:
+                if response.status_code == 404:
+                    return "404", response.json()
+                for event in parse(response, deadline - time.monotonic()):
+                    last = event.get("id", last)
+                    if event["event"] in ("done", "error"):
+                        return event["event"], event["data"]
+        except (requests.RequestException, AssertionError, ValueError):
+            pass
+        time.sleep(0.5)  # the browser's retry delay before it reconnects (a client's behaviour, not a wait)
+    return "none", {}

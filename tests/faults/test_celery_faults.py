@@ -18,9 +18,18 @@ import redis
 import requests
 
 from tests.conftest import LiveServer, wait_until
-from tests.faults.learners import LEARNERS, LONG, QUEUE, SLOTS, SMALL, WORKERS, Learners, check_outcomes
+from tests.faults.learners import (
+    LEARNERS,
+    LONG,
+    QUEUE,
+    SLOTS,
+    SMALL,
+    WORKERS,
+    Learners,
+    check_outcomes,
+    follow_stream,
+)
 from tests.scaleout.conftest import CeleryWorker, RedisServer
-from tests.sse_client import parse
 
 pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs them
 FIGURES: dict[str, dict] = {}
@@ -64,25 +73,7 @@ def start(webs, **config) -> str | None:
 
 
 def follow(webs, run_id: str, timeout: float = 90) -> tuple[str, dict]:
-    """A page's EventSource: read to the end, reconnecting with Last-Event-ID to the other web process."""
-    deadline, last, turn = time.monotonic() + timeout, None, random.randrange(2)
-    while time.monotonic() < deadline:
-        web = webs[turn % len(webs)]
-        turn += 1
-        headers = {"Last-Event-ID": str(last)} if last is not None else {}
-        try:
-            with requests.get(f"{web.url}/api/runs/{run_id}/events", stream=True, headers=headers,
-                              timeout=10) as response:
-                if response.status_code == 404:
-                    return "404", response.json()
-                for event in parse(response, deadline - time.monotonic()):
-                    last = event.get("id", last)
-                    if event["event"] in ("done", "error"):
-                        return event["event"], event["data"]
-        except (requests.RequestException, AssertionError, ValueError):
-            pass
-        time.sleep(0.5)  # the browser's retry delay before it reconnects
-    return "none", {}
+    return follow_stream([w.url for w in webs], run_id, timeout)
 
 
 def class_of(state, count: int = LEARNERS) -> Learners:

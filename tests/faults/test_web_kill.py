@@ -19,8 +19,7 @@ import pytest
 import requests
 
 from tests.conftest import LiveServer, wait_until
-from tests.faults.learners import LEARNERS, QUEUE, SLOTS, SMALL, Learners, check_outcomes
-from tests.sse_client import parse
+from tests.faults.learners import LEARNERS, QUEUE, SLOTS, SMALL, Learners, check_outcomes, follow_stream
 
 pytestmark = pytest.mark.drill  # deselected from `pytest`; `make faults` (run by `make test`) runs it
 WARM_WITHIN = 240  # seconds for a gunicorn worker to warm its training pool on a loaded 2-core machine
@@ -46,23 +45,7 @@ def start(web: LiveServer) -> str | None:
 
 
 def follow(web: LiveServer, run_id: str, timeout: float = 90) -> tuple[str, dict]:
-    """A page's EventSource: read to the end, reconnecting with Last-Event-ID after the browser's retry delay."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        headers = {"Last-Event-ID": str(last)} if last is not None else {}
-        try:
-            with requests.get(f"{web.url}/api/runs/{run_id}/events", stream=True, headers=headers,
-                              timeout=10) as response:
-                if response.status_code == 404:
-                    return "404", response.json()
-                for event in parse(response, deadline - time.monotonic()):
-                    last = event.get("id", last)
-                    if event["event"] in ("done", "error"):
-                        return event["event"], event["data"]
-        except (requests.RequestException, AssertionError, ValueError):
-            pass
-        time.sleep(0.5)  # EventSource's retry delay
-    return "none", {}
+    return follow_stream([web.url], run_id, timeout)
 
 
 def web_worker(web: LiveServer) -> psutil.Process:
