@@ -3,6 +3,9 @@
 Runs like a training worker (one TF thread): builds the frame the worker sends (app/engine/drawing.py) and
 encodes it as the worker does (app/runner/active_run.dumps), many times, after some epochs of training.
 With node on the PATH it also times the page's forward pass (static/js/core/forward.js) on the same frame.
+Weights frames carry fresh confusion matrices at most CONFUSION_INTERVAL apart (app/engine/drawing.py) and
+repeat the last ones in between: the weights row is the average over a second at FRAMES_PER_S frames
+(fresh ones as often as the interval allows, repeats for the rest); `fresh` and `repeat` give both kinds.
 Prints a table and writes bench/results/frame_cost.json.
 Usage: python bench/frame_cost.py [--frames N]
 """
@@ -25,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+FRAMES_PER_S = 25  # the page's rate at most (DESIGN.md: 20-30 frames a second)
 ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
 PRESETS = {
     "day65": {"dataset": "spiral", "features": ALL, "hidden_layers": [8]},
@@ -69,6 +73,7 @@ def page_forward_ms(frame: dict) -> float | None:
 def measure(name: str, overrides: dict, frames: int) -> dict:
     """Bytes and CPU per frame of one preset in both modes."""
     from app.config.run_config import RunConfig
+    from app.engine import drawing
     from app.engine.trainer import Trainer
     from app.runner.active_run import dumps
 
@@ -86,6 +91,8 @@ def measure(name: str, overrides: dict, frames: int) -> dict:
         out[mode] = {"bytes": len(text.encode()), "cpu_ms": round(total_cpu * 1000, 3),
                      "wall_ms": round(total_wall * 1000, 3), "build_cpu_ms": round(build_cpu * 1000, 3),
                      "encode_cpu_ms": round((total_cpu - build_cpu) * 1000, 3)}
+        if not grids:
+            out[mode].update(thinned(trainer, frames, drawing, dumps))
     frame = trainer.frame(grids=False)
     out["floats_in_weights"] = sum(len(layer["bias"]) + sum(len(row) for row in layer["kernel"])
                                    + sum(len(v) for k, v in layer.get("bn", {}).items() if k != "epsilon")
@@ -95,18 +102,34 @@ def measure(name: str, overrides: dict, frames: int) -> dict:
     return out
 
 
+def thinned(trainer, frames: int, drawing, dumps) -> dict:
+    """CPU ms of a weights frame with fresh confusion matrices, one repeating them, and their mix at FRAMES_PER_S."""
+    fresh, _ = cpu_per_call(lambda: dumps(trainer.frame(grids=False, exact=True)), frames)
+    clock = drawing._now
+    drawing._now = lambda: 0.0  # the clock stands still: every frame after the first repeats the matrices
+    try:
+        trainer.frame(grids=False, exact=True)
+        repeat, repeat_wall = cpu_per_call(lambda: dumps(trainer.frame(grids=False)), frames)
+    finally:
+        drawing._now = clock
+    n_fresh = min(FRAMES_PER_S, 1 / drawing.CONFUSION_INTERVAL)
+    mixed = (n_fresh * fresh + (FRAMES_PER_S - n_fresh) * repeat) / FRAMES_PER_S
+    return {"cpu_ms": round(mixed * 1000, 3), "fresh_cpu_ms": round(fresh * 1000, 3),
+            "repeat_cpu_ms": round(repeat * 1000, 3), "at_frames_per_s": FRAMES_PER_S}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300, help="frames timed per mode")
     args = parser.parse_args()
     results = [measure(name, overrides, args.frames) for name, overrides in PRESETS.items()]
-    print(f"{'preset':18} {'mode':8} {'bytes':>7} {'cpu ms':>7} {'build':>7} {'encode':>7}   page ms")
+    print(f"{'preset':18} {'mode':8} {'bytes':>7} {'cpu ms':>7} {'fresh':>7} {'repeat':>7}   page ms")
     for r in results:
         for mode in ("grids", "weights"):
             m = r[mode]
             page = f"{r['page_forward_ms']:.2f}" if mode == "weights" and r["page_forward_ms"] else ""
-            print(f"{r['preset']:18} {mode:8} {m['bytes']:7d} {m['cpu_ms']:7.3f} {m['build_cpu_ms']:7.3f} "
-                  f"{m['encode_cpu_ms']:7.3f}   {page}")
+            split = f"{m['fresh_cpu_ms']:7.3f} {m['repeat_cpu_ms']:7.3f}" if "fresh_cpu_ms" in m else " " * 15
+            print(f"{r['preset']:18} {mode:8} {m['bytes']:7d} {m['cpu_ms']:7.3f} {split}   {page}")
         print(f"{'':18} epoch cpu {r['epoch_cpu_ms']:.3f} ms, {r['floats_in_weights']} floats of weights")
     path = ROOT / "bench/results/frame_cost.json"
     path.write_text(json.dumps({"cpus": os.cpu_count(), "frames_timed": args.frames, "results": results}, indent=1)

@@ -15,6 +15,10 @@ Usage:
   python bench/loadtest.py                      # the `make loadtest` scenarios: 30 and 60 embedded, 30 Celery
   python bench/loadtest.py --backend embedded --learners 30 --seconds 60 [--processes 2] [--frames weights]
   python bench/loadtest.py --runs 1000          # flat memory: short runs at pace max until 1,000 have ended
+  python bench/loadtest.py --learners 30 --page # and one more learner in headless Chromium (bench/loadtest_page.py)
+
+With --page (and in the embedded_30 scenario) a 31st learner opens the playground in headless Chromium with the
+same preset and reports the frames its page drew per second while its runs trained (`page_frames_per_s`).
 """
 
 from __future__ import annotations
@@ -41,15 +45,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from loadtest_client import Learner, RunBudget  # noqa: E402
+from loadtest_page import PageLearner  # noqa: E402
 
 from app.config.lessons import DAY65  # noqa: E402  (no TensorFlow: app/config is plain Python)
 
 PRESET = {**DAY65}  # the lesson's own settings at the default pace
 SHORT = {**DAY65, "epochs": 20, "pace": "max"}  # the flat-memory mode: many short runs
-SCENARIOS = {  # `make loadtest`: name -> (backend, learners, training processes); under ~6 minutes in all
-    "embedded_30": ("embedded", 30, None),
-    "embedded_60": ("embedded", 60, None),
-    "celery_30": ("celery", 30, 2),
+SCENARIOS = {  # `make loadtest`: name -> (backend, learners, training processes, a page too); ~6 minutes in all
+    "embedded_30": ("embedded", 30, None, True),
+    "embedded_60": ("embedded", 60, None, False),
+    "celery_30": ("celery", 30, 2, False),
 }
 WARM_COPIES = int(os.environ.get("KP_WARM_COPIES") or 8)  # copies each training process prepares while idle
 MAX_LEARNERS, MAX_SECONDS, MAX_RUNS = 100, 300, 5000  # bounds: this is a loopback test, not a stress tool
@@ -185,8 +190,11 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
 
 
 def run_scenario(name: str, backend: str, learners: int, seconds: float, processes: int | None = None,
-                 frames: str | None = None, runs: int | None = None) -> dict[str, Any]:
-    """Start the services, let the class work for `seconds` (or until `runs` runs), stop everything."""
+                 frames: str | None = None, runs: int | None = None, page: bool = False) -> dict[str, Any]:
+    """Start the services, let the class work for `seconds` (or until `runs` runs), stop everything.
+
+    With `page`, one more learner watches in headless Chromium (bench/loadtest_page.py) once the others run.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         services = Services(backend, tmp, processes)
         try:
@@ -200,7 +208,11 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             t0 = time.monotonic()
             for learner in crowd:
                 learner.start()
-            while any(learner.is_alive() for learner in crowd) and time.monotonic() - t0 < limit + 180:
+            viewer = PageLearner(services.url, PRESET, seconds) if page and not runs else None
+            if viewer is not None:
+                viewer.start()
+            busy = [*crowd, *([viewer] if viewer else [])]
+            while any(thread.is_alive() for thread in busy) and time.monotonic() - t0 < limit + 180:
                 done = sum(learner.runs - learner.lost for learner in crowd)
                 rss.append({"t": round(time.monotonic() - t0, 1), "runs_ended": done, **services.rss_mb()})
                 time.sleep(2)
@@ -208,6 +220,8 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             services.stop()
     extra = {"seconds": seconds, "processes": services.processes, "frames": frames or "default",
              "warm_pool": warm_pool}
+    if viewer is not None:
+        extra.update(viewer.result or {"page_error": "the page learner did not finish"})
     if runs:
         extra.update(runs_asked=runs, wall_s=round(time.monotonic() - t0, 1))
     result = summarize(name, backend, crowd, warm, rss, extra)
@@ -228,6 +242,8 @@ def main() -> None:
                         help="passed as ?frames= to the stream (default: weights, as the page asks)")
     parser.add_argument("--runs", type=int, help="flat-memory mode: short runs until this many have started")
     parser.add_argument("--name", help="the entry in loadtest.json (default: backend_learners)")
+    parser.add_argument("--page", action="store_true",
+                        help="one more learner in headless Chromium: page_frames_per_s (bench/loadtest_page.py)")
     args = parser.parse_args()
     seconds = max(5.0, min(args.seconds, MAX_SECONDS))
     runs = max(1, min(args.runs, MAX_RUNS)) if args.runs else None
@@ -235,12 +251,13 @@ def main() -> None:
         backend = args.backend or "embedded"
         learners = max(1, min(args.learners or 30, MAX_LEARNERS))
         name = args.name or (f"{backend}_{runs}_runs" if runs else f"{backend}_{learners}")
-        plan = {name: (backend, learners, args.processes)}
+        plan = {name: (backend, learners, args.processes, args.page)}
     else:
         plan = SCENARIOS
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
-    for name, (backend, learners, processes) in plan.items():
-        result = run_scenario(name, backend, learners, seconds, processes or args.processes, args.frames, runs)
+    for name, (backend, learners, processes, page) in plan.items():
+        result = run_scenario(name, backend, learners, seconds, processes or args.processes, args.frames, runs,
+                              page or args.page)
         results[name] = result
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(results, indent=2) + "\n")

@@ -73,14 +73,16 @@ class _FakeTrainer:
     def __init__(self):
         self.epoch = 0
         self.asked: list[bool] = []
+        self.exact: list[bool] = []
         self.diverged = False
         self.stop_reason = None
 
     def train_epoch(self):
         self.epoch += 1
 
-    def frame(self, grids=True):
+    def frame(self, grids=True, exact=False):
         self.asked.append(grids)
+        self.exact.append(exact)
         return {"epoch": self.epoch, "grids": grids}
 
 

@@ -117,6 +117,7 @@ class Trainer(FrameDrawing):
 
     def _refresh_metrics(self) -> None:
         """Recompute the current losses and accuracies without training (after an edit or a restore)."""
+        self.forget_confusion()  # the weights or the data changed: the next frame's matrices are fresh
         values = self.compiled.evaluate(self._x, self._y, self._xt, self._yt).numpy()
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=True):
             self.last[name] = _sig(value)

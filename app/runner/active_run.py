@@ -102,15 +102,21 @@ class ActiveRun:
         reason = self.trainer.stop_reason
         if reason:
             return self.finish(reason)
-        if stepping or now - self.last_frame >= max(frame_interval, self.viewers.min_interval):
+        if stepping:
+            return self.send_frame(exact=True)
+        if now - self.last_frame >= max(frame_interval, self.viewers.min_interval):
             return self.send_frame()
         return 0.0
 
-    def send_frame(self) -> float:
-        """Send the current frame (history since the previous one); returns its cost in seconds."""
+    def send_frame(self, exact: bool = False) -> float:
+        """Send the current frame (history since the previous one); returns its cost in seconds.
+
+        `exact`: a frame the learner dwells on (pause, step, an edit, the last one), so every figure in it is
+        fresh; frames in between may repeat the last confusion matrices (app/engine/drawing.confusion_due).
+        """
         start = time.monotonic()
         grids = self.viewers.grids_due(start)
-        self.emit("frame", self.trainer.frame(grids=grids), {"epoch": self.trainer.epoch})
+        self.emit("frame", self.trainer.frame(grids=grids, exact=exact), {"epoch": self.trainer.epoch})
         self.unsent = 0
         self.last_frame = time.monotonic()
         return self.last_frame - start
@@ -119,8 +125,10 @@ class ActiveRun:
         if self.paused:
             return
         self.paused = True
-        if self.unsent:  # the learner sees the epoch the run really stopped at
-            self.send_frame()
+        # The learner sees the epoch the run really stopped at, with fresh confusion matrices (a Trainer's
+        # stale_confusion; test fakes may lack it).
+        if self.unsent or getattr(self.trainer, "stale_confusion", False):
+            self.send_frame(exact=True)
         self.emit("state", {"state": "paused", "epoch": self.trainer.epoch}, {"state": "paused"})
 
     def resume(self) -> None:
@@ -155,7 +163,7 @@ class ActiveRun:
         except Exception as exc:  # an index outside this network: the run goes on unchanged
             log.warning("run %s: edit %s ignored (%s)", self.id, args, exc)
             return
-        self.send_frame()
+        self.send_frame(exact=True)
 
     def view(self, args: dict[str, Any]) -> None:
         """A stream opened or closed: what it wants (app/runner/viewers.py)."""
@@ -164,11 +172,11 @@ class ActiveRun:
     def regenerate(self, args: dict[str, Any]) -> None:
         """New data from another seed; the network and epoch counter stay (TF Playground's Regenerate)."""
         self.trainer.regenerate(int(args["seed"]))
-        self.send_frame()
+        self.send_frame(exact=True)
 
     def finish(self, reason: str) -> float:
         """Last frame (if any epoch is unseen), then done; the model goes back to the cache."""
-        cost = self.send_frame() if self.unsent else 0.0
+        cost = self.send_frame(exact=True) if self.unsent else 0.0
         summary = self.trainer.summary()
         self.emit("done", {**summary, "reason": reason})
         self._end()
@@ -176,7 +184,7 @@ class ActiveRun:
 
     def fail_diverged(self) -> float:
         """The learner sees the broken boundary, then an error that says what to change."""
-        cost = self.send_frame()
+        cost = self.send_frame(exact=True)
         lr = self.trainer.config.learning_rate
         try:
             lr = self.trainer.learning_rate
