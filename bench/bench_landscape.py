@@ -14,18 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import PRESETS, ROOT  # noqa: E402,F401  (one TF thread, the same three presets, ROOT on sys.path)
 
-ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
-PRESETS = {
-    "day65": {"dataset": "spiral", "features": ALL, "hidden_layers": [8]},
-    "tfp_default": {"dataset": "circle", "features": ["x1", "x2"], "hidden_layers": [4, 2]},
-    "deep_6x8": {"dataset": "spiral", "features": ALL, "hidden_layers": [8] * 6},
-}
 EPOCHS = 300
 
 
