@@ -89,7 +89,7 @@ class CeleryRunner(Runner):
             return {"id": run_id, "state": state}
         if action == "set" and args:
             config = RunConfig.model_validate_json(info["config"]).model_copy(update=args)
-            self.r.hset(run_key(run_id), "config", config.model_dump_json())
+            self.store.set_fields(run_id, config=config.model_dump_json())
         if action == "stop" and state == "queued":
             self.r.lrem(QUEUE, 0, run_id)
             self.store.add_json(run_id, "done", STOPPED)  # the task, when it comes, sees the end and returns
@@ -119,7 +119,7 @@ class CeleryRunner(Runner):
         key = run_key(run_id)
         watcher = secrets.token_hex(8)
         self._lease(run_id, watcher)
-        self.r.hset(key, "ever", 1)
+        self.store.set_fields(run_id, ever=1)
         block = max(1, int(self.settings.heartbeat * 1000))
         renewed = time.monotonic()
         try:
@@ -140,10 +140,8 @@ class CeleryRunner(Runner):
                         return
                     yield None
         finally:
-            pipe = self.r.pipeline()
-            pipe.zrem(watch_key(run_id), watcher)
-            pipe.hset(key, "idle_since", time.time())
-            pipe.execute()
+            self.r.zrem(watch_key(run_id), watcher)
+            self.store.set_fields(run_id, idle_since=time.time())  # never brings back a forgotten run's hash
 
     def status(self, run_id: str) -> dict[str, Any]:
         info = self._info(run_id)
@@ -296,5 +294,5 @@ class CeleryRunner(Runner):
         limit = s.disconnect_grace if info.get("ever") == "1" else s.connect_timeout
         if now - last_seen > limit:
             log.info("run %s has no watcher: stopping it", run_id)
-            self.r.hset(run_key(run_id), "stopping", 1)
+            self.store.set_fields(run_id, stopping=1)
             self.control(run_id, "stop")

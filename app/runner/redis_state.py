@@ -124,6 +124,15 @@ def state_after(name: str, meta: dict[str, Any]) -> str:
         return name
     return ""
 
+# Set hash fields only while the run's hash exists: a write to a run Redis forgot (restarted or wiped) must not
+# bring back a hash without its fields and without an expiry (a stream would then wait on it for good).
+# KEYS: hash. ARGV: field, value, field, value, ...
+_SET_IF_KNOWN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
 
 class RedisState:
     """The operations both sides need, over one Redis client."""
@@ -136,6 +145,7 @@ class RedisState:
         self.ttl = int(ttl)  # a live run's keys: longer than its wall-time budget
         self.keep_finished = max(1, int(keep_finished))
         self._add = client.register_script(_ADD)
+        self._set_if_known = client.register_script(_SET_IF_KNOWN)
 
     def add(self, run_id: str, name: str, data: str, meta: dict[str, Any] | None = None) -> int | None:
         """Append an event; its SSE id, or None when the run has already ended (the first end wins)."""
@@ -145,8 +155,13 @@ class RedisState:
                           args=[name, data, state_after(name, meta), epoch, self.buffer, self.ttl,
                                 self.keep_finished, self.max_bytes])
         if entry and name == "started" and meta.get("initial_weights"):  # kept with the run's hash, same expiry
-            self.r.hset(run_key(run_id), "initial", json.dumps(meta["initial_weights"], separators=(",", ":")))
+            self.set_fields(run_id, initial=json.dumps(meta["initial_weights"], separators=(",", ":")))
         return sequence(entry) if entry else None
+
+    def set_fields(self, run_id: str, **fields: Any) -> bool:
+        """Set fields of a run's hash if Redis still knows the run; False (and nothing written) when it does not."""
+        args = [str(part) for pair in fields.items() for part in pair]
+        return bool(self._set_if_known(keys=[run_key(run_id)], args=args))
 
     def add_json(self, run_id: str, name: str, payload: dict[str, Any]) -> int | None:
         """An event made on the web side (queued, stopped while queued, worker died)."""
@@ -158,8 +173,7 @@ class RedisState:
     def announce_positions(self) -> None:
         """Each queued run hears its place in the queue (after a run left it)."""
         for i, run_id in enumerate(self.r.lrange(QUEUE, 0, -1), start=1):
-            if self.r.hget(run_key(run_id), "position") != str(i):
-                self.r.hset(run_key(run_id), "position", i)
+            if self.r.hget(run_key(run_id), "position") != str(i) and self.set_fields(run_id, position=i):
                 self.add_json(run_id, "queued", {"position": i})
 
 

@@ -123,3 +123,17 @@ def test_a_run_past_its_budget_and_the_stall_bound_ends_and_its_process_is_told(
 def test_an_event_for_a_run_redis_forgot_is_refused(rescue):
     assert rescue.store.add("gone", "frame", "{}", {"epoch": 3}) is None
     assert rescue.r.keys("kp:run:gone*") == []
+
+
+def test_a_write_to_a_run_redis_forgot_brings_back_no_hash(rescue):
+    """A stream ending (idle_since), a stream opening (ever), a live change (config) or a queue position on a run
+    whose keys Redis lost must not recreate its hash: a hash without fields or expiry made a stream wait for good."""
+    store, r = rescue.store, rescue.r
+    queue_run(rescue)
+    assert store.set_fields("r1", idle_since=1.5, ever=1) is True
+    assert r.hget(run_key("r1"), "ever") == "1" and r.ttl(run_key("r1")) > 0  # the expiry is kept
+    r.flushdb()  # Redis restarted empty
+    assert store.set_fields("r1", idle_since=2.5) is False
+    r.rpush(QUEUE, "r1")  # an id whose hash is gone
+    store.announce_positions()
+    assert not r.exists(run_key("r1")) and not r.exists(f"{run_key('r1')}:events")
