@@ -66,9 +66,10 @@ class LandscapeKeeper:
         for config in configs:
             landscape.prewarm(config)
 
-    def begin(self, run_id: str, trainer: Any) -> None:
-        """A run starts (after any given weights were set): its initial weights are the path's first point."""
-        weights = trainer.get_weights()
+    def begin(self, run_id: str, trainer: Any, weights: list[Any] | None = None) -> None:
+        """A run starts (after any given weights were set): its initial weights are the path's first point
+        (`weights`: those arrays when the caller has already read them)."""
+        weights = trainer.get_weights() if weights is None else weights
         self.live[run_id] = Kept(trainer, weights, [(trainer.epoch, weights)])
 
     def observe(self, run_id: str) -> None:

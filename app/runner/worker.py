@@ -219,8 +219,9 @@ class Worker:
             run.view(view)
         self.runs[run_id] = run
         # The initial weights ride on the start's meta (not its JSON): the web keeps them for `init_from`.
-        initial = encode_weights(trainer.get_weights())
-        self.landscapes.begin(run_id, trainer)
+        weights = trainer.get_weights()  # read once: the landscape's first point and the web's copy
+        initial = encode_weights(weights)
+        self.landscapes.begin(run_id, trainer, weights)
         run.emit("started", {"epoch": 0, "config": config_dict, "worker": self.id,
                              "setup_seconds": round(time.monotonic() - start, 3)},
                  {"paused": paused, "initial_weights": initial})
