@@ -6,8 +6,7 @@
 //   "run"      {id, init_from, start}  a run was created on the server (start: the run whose initial weights
 //                                it shares, itself unless made with init_from)
 //   "state"    {id, state}       the run paused or resumed (the server's state event)
-//   "shown"    {epoch, grid, frame}  a frame was drawn: the boundary grid and the frame the views were given
-//   "show-snapshot" {epoch, grid, frame}  draw a recorded "shown" snapshot again (the replay timeline asks)
+//   "show-snapshot" {epoch, frame, boundary}  draw a recorded frame again (the replay timeline asks)
 //   "frame"    frame             every frame received (before drawing)
 //   "done"     {id, ...done}     a run ended normally
 //   "error"    {id, ...error}    a run failed

@@ -84,8 +84,6 @@ function render() {
     const output = { ...boundary.grid, discretize: app.settings.discretize };
     timed("kp-network", () => network.update(frame, output));
   }
-  // What the views were given at this epoch, for the replay timeline (panels/timeline.js).
-  if (f) emit("shown", { epoch: f.epoch, grid: boundary.grid, frame: f });
   dirty.boundary = dirty.frame = dirty.output = false;
   if (f) app.stats.framesRendered++;
   performance.measure("kp-render", { start, end: performance.now() });
@@ -98,11 +96,12 @@ export function hover(node) {
   draw({ boundary: true });
 }
 
-/** Put a recorded snapshot ({epoch, grid, frame}, from "shown") on screen again: the timeline's replay. */
+/** Put a recorded snapshot ({epoch, frame, boundary}) on screen again: the timeline's replay. */
 function showSnapshot(snap) {
   const { controls, boundary, network } = app.views;
   app.shown = snap.frame;
-  boundary.setGrid(snap.grid?.values ?? null, snap.grid?.resolution);
+  const res = snap.boundary?.resolution;
+  boundary.setGrid(snap.boundary ? decodeGrid(snap.boundary.data, res) : null, res);
   controls.setEpoch(snap.epoch);
   controls.setMetrics(snap.frame);
   boundary.render();

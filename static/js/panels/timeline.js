@@ -145,13 +145,16 @@ function clear() {
 
 export function init(pageApi) {
   page = pageApi;
-  on("shown", (snap) => {
+  // Every received frame, drawn or not: at pace "max" the page may draw only the newest of several frames
+  // (page/render.js), and a short run would then have nothing to replay. The grid is decoded when shown.
+  on("frame", (f) => {
     if (state.replaying) { // a new frame (a step, a resume) is live again
       state.replaying = false;
       stopPlaying();
       cut(null);
     }
-    add(state.history, snap);
+    const boundary = f.boundary ?? state.history.last?.boundary ?? null; // a frame without one keeps the last
+    add(state.history, { epoch: f.epoch, frame: f, boundary });
     refresh();
   });
   on("reset", clear);
