@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     event_buffer: int = Field(500, ge=1, description="events kept per run for Last-Event-ID resume")
     heartbeat: float = Field(2.0, gt=0, description="seconds between heartbeat comments")
     keep_finished: float = Field(600.0, ge=0, description="seconds an ended run stays readable")
-    warm_copies: int = Field(0, ge=0, description="compiled copies per common architecture (0 = runs per worker)")
     startup_timeout: float = Field(180.0, gt=0, description="a worker not warm by then is replaced")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis of the Celery backend")
     worker_timeout: float = Field(10.0, gt=0, description="Celery: seconds without a heartbeat before a run's "

@@ -25,7 +25,7 @@ LONG = {"epochs": 50_000, "pace": 20}
 
 
 def settings(**overrides) -> RunnerSettings:
-    base = dict(workers=1, runs_per_worker=2, queue_size=1, run_max_seconds=60, warm_copies=1, worker_max_runs=1000,
+    base = dict(workers=1, runs_per_worker=2, queue_size=1, run_max_seconds=60, worker_max_runs=1000,
                 connect_timeout=60, disconnect_grace=60)
     return RunnerSettings(**{**base, **overrides})
 

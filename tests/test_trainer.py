@@ -53,15 +53,6 @@ def test_same_config_same_run_even_from_cache(cache):
     assert cache.hits >= 1
 
 
-def test_cache_gives_concurrent_runs_their_own_models(cache):
-    a, b = Trainer(RunConfig(), cache), Trainer(RunConfig(), cache)
-    assert a.compiled is not b.compiled
-    a.close()
-    b.close()
-    a.close()  # closing twice gives back once
-    assert len(cache) <= cache.max_entries
-
-
 def test_frame_follows_documented_schema(cache):
     config = RunConfig(features=["x1", "x2", "sin_x1"], hidden_layers=[3, 2], grid_resolution=30)
     trainer, _ = train(config, cache, epochs=5)

@@ -55,24 +55,31 @@ class Engine:
 
 
 class Cache:
+    """One compiled model per shape, shared by its runs (as app.engine.compiled.ModelCache keeps them)."""
+
     def __init__(self) -> None:
-        self.free: dict[str, list] = {}
+        self.models: dict[str, Any] = {}
+        self.users: dict[str, int] = {}
 
     def key(self, config: Any) -> str:
         return str(config.hidden_layers)
 
-    def has_free(self, config: Any) -> bool:
-        return bool(self.free.get(self.key(config)))
+    def has(self, config: Any) -> bool:
+        return self.key(config) in self.models
 
     def acquire(self, config: Any) -> Any:
-        assert self.has_free(config), "the loop must never compile"
-        return self.free[self.key(config)].pop()
+        assert self.has(config), "the loop must never compile"
+        self.users[self.key(config)] = self.users.get(self.key(config), 0) + 1
+        return self.models[self.key(config)]
+
+    def adopt(self, config: Any, compiled: Any) -> None:
+        self.models.setdefault(self.key(config), compiled)
 
     def release(self, config: Any, compiled: Any) -> None:
-        self.free.setdefault(self.key(config), []).append(compiled)
+        self.users[self.key(config)] -= 1
 
     def __len__(self) -> int:
-        return sum(map(len, self.free.values()))
+        return len(self.models)
 
 
 class Out:
@@ -88,7 +95,7 @@ def make_worker() -> tuple[Worker, Out]:
     Engine.gate.clear()
     Engine.compiled_in.clear()
     out = Out()
-    return Worker(0, None, out, Cache(), Engine, {"copies": 0}), out
+    return Worker(0, None, out, Cache(), Engine, {}), out
 
 
 def finish_compiles(worker: Worker) -> None:
@@ -123,7 +130,20 @@ def test_a_run_stopped_while_compiling_is_done_at_once():
     assert out.events == [("r2", "done", {"epochs": 0, "reason": "stopped", "train_loss": None, "test_loss": None,
                                           "train_accuracy": None, "test_accuracy": None, "elapsed": 0.0})]
     finish_compiles(worker)
-    assert "r2" not in worker.runs and worker.cache.free == {"[3]": ["compiled [3]"]}  # kept for the next run
+    assert "r2" not in worker.runs and worker.cache.models == {"[3]": "compiled [3]"}  # kept for the next run
     worker._handle(("start", "r3", {"hidden_layers": [3]}, {}))
-    assert "r3" in worker.runs  # a free copy: no compile, no wait
+    assert "r3" in worker.runs  # compiled already: no compile, no wait
+    worker.compiler.close()
+
+
+def test_runs_of_one_new_shape_wait_for_one_compile_and_share_its_model():
+    worker, out = make_worker()
+    for run_id in ("a", "b", "c"):
+        worker._handle(("start", run_id, {"hidden_layers": [6, 6]}, {}))
+    assert set(worker.compiler.pending) == {"a", "b", "c"}
+    finish_compiles(worker)
+    assert Engine.compiled_in == ["kp-compile_0"]  # one compile for the three
+    assert {worker.runs[r].trainer.compiled for r in "abc"} == {"compiled [6, 6]"}
+    assert worker.cache.users == {"[6, 6]": 3}
+    assert [e[:2] for e in out.events] == [("a", "started"), ("b", "started"), ("c", "started")]
     worker.compiler.close()

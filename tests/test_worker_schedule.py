@@ -44,22 +44,22 @@ def test_a_waiting_step_goes_first_among_fresh_runs():
 
 
 class FakeCache:
-    """Free compiled copies by shape name, as app.engine.compiled.ModelCache keeps them."""
+    """Compiled shapes by name, as app.engine.compiled.ModelCache keeps them (one model per shape)."""
 
-    def __init__(self, free: set[str]) -> None:
-        self.free = {name: 1 for name in free}
+    def __init__(self, compiled: set[str]) -> None:
+        self.models = {name: f"compiled {name}" for name in compiled}
 
-    def has_free(self, config: str) -> bool:
-        return self.free.get(config, 0) > 0
+    def has(self, config: str) -> bool:
+        return config in self.models
 
-    def release(self, config: str, compiled: str) -> None:
+    def adopt(self, config: str, compiled: str) -> None:
         assert compiled == f"compiled {config}"
-        self.free[config] = self.free.get(config, 0) + 1
+        self.models.setdefault(config, compiled)
 
 
 def test_only_an_unseen_architecture_is_compiled_beside_the_loop():
     cache = FakeCache({"day65"})
-    ahead = CompileAhead(cache.has_free, lambda c: f"compiled {c}", cache.release)
+    ahead = CompileAhead(cache.has, lambda c: f"compiled {c}", cache.adopt)
     assert not ahead.needed("day65")
     assert ahead.needed("8-5")
 
@@ -67,20 +67,20 @@ def test_only_an_unseen_architecture_is_compiled_beside_the_loop():
 def test_a_compiled_run_reaches_the_cache_with_its_held_controls_in_order():
     cache = FakeCache(set())
     gate = threading.Event()
-    ahead = CompileAhead(cache.has_free, lambda c: gate.wait(30) and f"compiled {c}", cache.release)
+    ahead = CompileAhead(cache.has, lambda c: gate.wait(30) and f"compiled {c}", cache.adopt)
     ahead.submit("r1", "8-5", {"hidden_layers": [8, 5]}, {"paused": False}, 1.0)
     assert ahead.hold("r1", ("control", "r1", "pause", {}))
     assert ahead.hold("r1", ("control", "r1", "stop", {}))
     assert not ahead.hold("other", ("control", "other", "stop", {}))
     assert ahead.ready() == []  # still compiling: the loop trains the others meanwhile
-    assert ahead.pending and not cache.has_free("8-5")
+    assert ahead.pending and not cache.has("8-5")
     gate.set()
     started = []
     wait_until(lambda: started.extend(ahead.ready()) or started, 30, 0.01, "the compile to end")
     (run,) = started
     assert (run.run_id, run.config_dict, run.received) == ("r1", {"hidden_layers": [8, 5]}, 1.0)
     assert [m[2] for m in run.controls] == ["pause", "stop"]
-    assert cache.has_free("8-5") and not ahead.pending
+    assert cache.has("8-5") and not ahead.pending
     ahead.close()
 
 
@@ -90,21 +90,21 @@ def test_a_failed_compile_still_releases_the_run_to_start_and_report():
     def broken(config: str) -> str:
         raise RuntimeError("no XLA today")
 
-    ahead = CompileAhead(cache.has_free, broken, cache.release)
+    ahead = CompileAhead(cache.has, broken, cache.adopt)
     ahead.submit("r2", "bad", {}, {}, 0.0)
     started = []
     wait_until(lambda: started.extend(ahead.ready()) or started, 30, 0.01, "the compile to fail")
-    assert [p.run_id for p in started] == ["r2"] and not cache.has_free("bad")
+    assert [p.run_id for p in started] == ["r2"] and not cache.has("bad")
     ahead.close()
 
 
 def test_a_run_stopped_while_compiling_ends_at_once_and_its_copy_still_reaches_the_cache():
     cache = FakeCache(set())
     gate = threading.Event()
-    ahead = CompileAhead(cache.has_free, lambda c: gate.wait(30) and f"compiled {c}", cache.release)
+    ahead = CompileAhead(cache.has, lambda c: gate.wait(30) and f"compiled {c}", cache.adopt)
     ahead.submit("r3", "8-5", {}, {}, 0.0)
     assert ahead.drop("r3") and not ahead.drop("r3")
     assert not ahead.pending and not ahead.hold("r3", ("control", "r3", "pause", {}))
     gate.set()
-    wait_until(lambda: ahead.ready() == [] and cache.has_free("8-5"), 30, 0.01, "the orphan copy in the cache")
+    wait_until(lambda: ahead.ready() == [] and cache.has("8-5"), 30, 0.01, "the orphan copy in the cache")
     ahead.close()

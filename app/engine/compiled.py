@@ -1,9 +1,12 @@
-"""Compiled models: one architecture's Keras model with its XLA epoch and probe functions, cached for reuse.
+"""Compiled models: one architecture's Keras model with its XLA epoch and probe functions, shared by its runs.
 
 One Python call runs a whole epoch (every mini-batch step, then train and test loss
 and accuracy) inside one ``tf.function(jit_compile=True)``: about 200x the speed of
-one ``fit(epochs=1)`` per epoch (docs/performance.md). Compiled functions are cached
-by architecture in a ModelCache so a re-run with the same shape skips tracing.
+one ``fit(epochs=1)`` per epoch (docs/performance.md). A ModelCache keeps one compiled
+model per architecture, shared by every run of that shape in the process: a run's own
+state (weights, optimizer slots, live settings, dropout seeds) goes in and comes out of
+the same compiled epoch call, so taking turns costs no extra call (docs/performance.md,
+"One compiled model per architecture").
 """
 
 from __future__ import annotations
@@ -46,6 +49,28 @@ class Compiled:
     predict: Any
     optimizer_initial: list[np.ndarray]
     live: LiveParams | None = None
+    state_vars: tuple[Any, ...] = ()  # every variable a run owns, in the order of a run's state
+    save_state: Any = None  # () -> the variables' values (a run's state)
+    load_state: Any = None  # (state) -> None: the variables take a run's state
+    owner: Any = None  # the run whose state the variables hold now (app/engine/trainer.py)
+    users: int = 0  # runs using it (ModelCache never drops one in use)
+
+
+def state_variables(model: keras.Model, optimizer: keras.optimizers.Optimizer,
+                    live: LiveParams | None) -> tuple[Any, ...]:
+    """Everything that differs between two runs of one architecture, each variable once."""
+    extra: list[Any] = []
+    if live is not None:
+        for var in (live.l1, live.l2, *live.optimizer.values()):
+            if var is not None:
+                extra += [var, *([var.complement] if hasattr(var, "complement") else [])]
+    seen: set[int] = set()
+    out = []
+    for var in (*model.variables, *optimizer.variables, *extra):
+        if id(var) not in seen:
+            seen.add(id(var))
+            out.append(var)
+    return tuple(out)
 
 
 def compile_model(config: RunConfig) -> Compiled:
@@ -84,8 +109,12 @@ def compile_model(config: RunConfig) -> Compiled:
             acc = tf.constant(float("nan"))
         return loss, acc
 
+    state_vars = state_variables(model, optimizer, live)
+
     @tf.function(jit_compile=True, reduce_retracing=True)
-    def train_epoch(x, y, x_test, y_test, order):
+    def train_epoch(x, y, x_test, y_test, order, state):
+        for var, value in zip(state_vars, state, strict=True):  # this run's state in, in the same call
+            var.assign(value)
         n = x.shape[0]
         xs, ys = tf.gather(x, order), tf.gather(y, order)
         full = n // batch
@@ -99,7 +128,16 @@ def compile_model(config: RunConfig) -> Compiled:
             step(xs[full * batch :], ys[full * batch :])
         train_loss, train_acc = evaluate(x, y)
         test_loss, test_acc = evaluate(x_test, y_test)
-        return tf.stack([train_loss, test_loss, train_acc, test_acc])
+        return tf.stack([train_loss, test_loss, train_acc, test_acc]), [var.value for var in state_vars]
+
+    @tf.function(jit_compile=True)
+    def save_state():
+        return [tf.identity(var.value) for var in state_vars]
+
+    @tf.function(jit_compile=True)
+    def load_state(state):
+        for var, value in zip(state_vars, state, strict=True):
+            var.assign(value)
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def evaluate_all(x, y, x_test, y_test):
@@ -116,47 +154,59 @@ def compile_model(config: RunConfig) -> Compiled:
         return model(x, training=False)
 
     initial = [v.numpy() for v in optimizer.variables]
-    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial, live)
+    return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial, live,
+                    state_vars, save_state, load_state)
 
 
 class ModelCache:
-    """Compiled models keyed by architecture, reused across runs in one worker process.
+    """One compiled model per architecture, shared by the runs of one worker process.
 
-    A run takes a free entry (or builds one) and gives it back when it ends; two
-    concurrent runs with the same architecture get two entries.
+    Runs of one shape take turns on it (each keeps its own state: app/engine/trainer.py), so a new
+    run of a known shape never compiles and memory does not grow with the number of runs. Entries no
+    run uses are dropped, least recently used first, past max_entries.
     """
 
     def __init__(self, max_entries: int = 16) -> None:
         self.max_entries = max_entries
-        self._free: OrderedDict[tuple, list[Compiled]] = OrderedDict()
+        self._entries: OrderedDict[str, Compiled] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def acquire(self, config: RunConfig) -> Compiled:
-        """A compiled model for this architecture: cached if one is free, else new."""
+        """The compiled model of this architecture (built on first use); give it back with release()."""
         key = architecture_key(config)
-        entries = self._free.get(key)
-        if entries:
+        compiled = self._entries.get(key)
+        if compiled is None:
+            self.misses += 1
+            compiled = self._entries[key] = compile_model(config)
+        else:
             self.hits += 1
-            self._free.move_to_end(key)
-            return entries.pop()
-        self.misses += 1
-        return compile_model(config)
+        self._entries.move_to_end(key)
+        compiled.users += 1
+        self._trim()
+        return compiled
 
-    def has_free(self, config: RunConfig) -> bool:
-        """True when acquire() would not compile: a copy of this architecture is free."""
-        return bool(self._free.get(architecture_key(config)))
+    def has(self, config: RunConfig) -> bool:
+        """True when acquire() would not compile: this architecture is in the cache."""
+        return architecture_key(config) in self._entries
+
+    def adopt(self, config: RunConfig, compiled: Compiled) -> None:
+        """Keep a model compiled elsewhere (the compile thread) unless this shape has one already."""
+        key = architecture_key(config)
+        if key not in self._entries:
+            compiled.owner = None
+            self._entries[key] = compiled
+            self._trim()
 
     def release(self, config: RunConfig, compiled: Compiled) -> None:
-        """Give an entry back; the least recently used ones are dropped past max_entries."""
-        key = architecture_key(config)
-        self._free.setdefault(key, []).append(compiled)
-        self._free.move_to_end(key)
-        while sum(len(v) for v in self._free.values()) > self.max_entries:
-            oldest = next(iter(self._free))
-            self._free[oldest].pop(0)
-            if not self._free[oldest]:
-                del self._free[oldest]
+        """A run is done with it; the model stays cached for the next run of its shape."""
+        compiled.users = max(0, compiled.users - 1)
+        self._trim()
+
+    def _trim(self) -> None:
+        unused = [k for k, c in self._entries.items() if c.users == 0]  # oldest first
+        for key in unused[: max(0, len(self._entries) - self.max_entries)]:
+            del self._entries[key]
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._free.values())
+        return len(self._entries)

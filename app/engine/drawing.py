@@ -38,7 +38,8 @@ def confusion_due(now: float, last: float | None, *, grids: bool, exact: bool,
 class FrameDrawing:
     """Mixin of Trainer: turns its compiled model and data into frames (kept apart from the epoch loop)."""
 
-    # Provided by Trainer: config, compiled, tanh_output, split, started, last, _x, _xt, _grid, _grid_sizes, _history.
+    # Provided by Trainer: _hold, config, compiled, tanh_output, split, started, last, _x, _xt, _grid, _grid_sizes,
+    # _history.
     _confusion: dict[str, list[list[int]]] | None = None  # the last matrices computed, repeated in between
     _confusion_at: float | None = None  # when they were computed (monotonic); None: data or weights changed since
     _confusion_inputs: tuple[Any, ...] = ()  # (train x it was built from, train and test x as one tensor, labels)
@@ -80,6 +81,7 @@ class FrameDrawing:
         """Confusion matrices (rows: true class, columns: predicted) on train and test, or None."""
         if self.config.problem != "classification":
             return None
+        self._hold()
         k = max(self.config.classes, 2)
         x, labels = self._confusion_data()
         cells = labels * k + self._predicted_classes(x)
@@ -163,6 +165,7 @@ class FrameDrawing:
         skips the forward pass over 2,500 + 400 per neuron points here, most of a frame's cost. Such a frame
         repeats the last confusion matrices unless fresh ones are due (confusion_due); `exact` asks for them.
         """
+        self._hold()  # the shared compiled model's variables hold this run's weights (app/engine/trainer.py)
         out = {
             **{k: clean(v) if isinstance(v, float) else v for k, v in self.last.items()},
             "elapsed": round(time.perf_counter() - self.started, 3),

@@ -18,7 +18,7 @@ from app.config.run_config import RunConfig
 from app.data import datasets, features
 from app.engine import losses
 from app.engine.callbacks import build_callbacks, keras_logs
-from app.engine.compiled import ModelCache, compile_model
+from app.engine.compiled import ModelCache, architecture_key, compile_model
 from app.engine.divergence import ExplosionWatch, baseline_loss
 from app.engine.drawing import NEURON_RESOLUTION, FrameDrawing
 from app.engine.frames import clean, grid_points
@@ -27,7 +27,7 @@ from app.engine.model import dense_layers, output_activation, reset_weights
 from app.engine.seeds import batch_order
 from app.share.spec import encode_weights
 
-__all__ = ["METRIC_NAMES", "ModelCache", "Trainer", "WARM_CONFIGS", "warm_up"]
+__all__ = ["METRIC_NAMES", "ModelCache", "Trainer", "WARM_CONFIGS", "architecture_key", "warm_up"]
 
 METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
 
@@ -68,6 +68,12 @@ class Trainer(FrameDrawing):
         self._grid = tf.constant(features.transform(grid, names))
         self.compiled = cache.acquire(config) if cache is not None else compile_model(config)
         self._cache_key_config = config  # live changes (set_live) must not move it to another cache key
+        # The compiled model is shared by the runs of its shape (app/engine/compiled.py): this run's state is
+        # in its variables while it is the owner, else parked here. `_fresh`: `_state` equals the variables.
+        self._state: list[Any] | None = None
+        self._fresh = False
+        self._plain = not build_callbacks(config)  # no callback that reads or changes the variables
+        self._hold()
         model = self.compiled.model
         reset_weights(model, config)
         for var, initial in zip(self.compiled.optimizer.variables, self.compiled.optimizer_initial, strict=True):
@@ -76,6 +82,7 @@ class Trainer(FrameDrawing):
         if self.compiled.live is not None:  # a cached model may carry another run's live changes
             self.compiled.live.assign(config.model_dump(include=set(LIVE_SETTINGS)))
         model.stop_training = False
+        self._touched()
         self.callbacks = keras.callbacks.CallbackList(build_callbacks(config), model=model)
         self.callbacks.on_train_begin()
         self._stopped_early = False
@@ -85,6 +92,31 @@ class Trainer(FrameDrawing):
         self.last.update({k: None for k in METRIC_NAMES})
         self._history = _History()
         self._closed = False
+
+    def _take_turn(self) -> None:
+        """Become the owner of the shared compiled model; the previous owner parks its state first."""
+        previous = self.compiled.owner
+        if previous is not self:
+            if previous is not None:
+                previous._park()
+            self.compiled.owner = self
+
+    def _hold(self) -> None:
+        """The compiled model's variables hold this run's state (one call when another run had them)."""
+        if self.compiled.owner is not self:
+            self._take_turn()
+            if self._state is not None:
+                self.compiled.load_state(self._state)
+
+    def _park(self) -> None:
+        """Another run takes the compiled model: keep this run's state (read only if it changed since)."""
+        if not self._fresh:
+            self._state = self.compiled.save_state()
+            self._fresh = True
+
+    def _touched(self) -> None:
+        """The variables changed outside the epoch call: `_state` no longer equals them."""
+        self._fresh = False
 
     def _load_data(self, seed: int) -> None:
         """Generate the dataset for a seed and keep it as tensors (features applied)."""
@@ -105,12 +137,16 @@ class Trainer(FrameDrawing):
 
     def set_weight(self, layer: int, source: int, target: int, value: float) -> None:
         """Edit one weight live (layer 0 = from the inputs); training continues from it."""
+        self._hold()
+        self._touched()
         kernel = dense_layers(self.compiled.model)[layer].kernel
         kernel.assign(tf.tensor_scatter_nd_update(kernel, [[source, target]], [float(value)]))
         self._refresh_metrics()
 
     def set_bias(self, layer: int, node: int, value: float) -> None:
         """Edit one bias live (layer 0 = the first hidden layer)."""
+        self._hold()
+        self._touched()
         bias = dense_layers(self.compiled.model)[layer].bias
         bias.assign(tf.tensor_scatter_nd_update(bias, [[node]], [float(value)]))
         self._refresh_metrics()
@@ -118,6 +154,7 @@ class Trainer(FrameDrawing):
     def _refresh_metrics(self) -> None:
         """Recompute the current losses and accuracies without training (after an edit or a restore)."""
         self.forget_confusion()  # the weights or the data changed: the next frame's matrices are fresh
+        self._hold()
         values = self.compiled.evaluate(self._x, self._y, self._xt, self._yt).numpy()
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=True):
             self.last[name] = _sig(value)
@@ -131,10 +168,13 @@ class Trainer(FrameDrawing):
 
     @property
     def learning_rate(self) -> float:
+        self._hold()
         return float(self.compiled.optimizer.learning_rate.numpy())
 
     def set_learning_rate(self, lr: float) -> None:
         """Change the learning rate live: it is a variable, no retrace, no reset."""
+        self._hold()
+        self._touched()
         self.compiled.optimizer.learning_rate.assign(float(lr))
 
     def set_live(self, values: dict[str, Any]) -> None:
@@ -144,24 +184,39 @@ class Trainer(FrameDrawing):
         if "learning_rate" in values:
             self.set_learning_rate(values["learning_rate"])
         if self.compiled.live is not None:
+            self._hold()
+            self._touched()
             self.compiled.live.assign(values)
 
     def train_epoch(self) -> dict[str, Any]:
         """Run one epoch (all mini-batches plus train/test metrics) in one compiled call."""
-        self.callbacks.on_epoch_begin(self.epoch)
+        compiled = self.compiled
+        if self._plain:
+            self._take_turn()  # the epoch call itself loads this run's state: no call to swap it in
+        else:
+            self._hold()  # callbacks read and set the variables (learning rate, best weights)
+            compiled.model.stop_training = False
+            self.callbacks.on_epoch_begin(self.epoch)
+            self._touched()
+        if not self._fresh:
+            self._park()  # the variables are this run's, changed since the last epoch: read them once
         order = tf.constant(batch_order(self.config.seed, self.epoch, len(self.split.x_train)), dtype=tf.int32)
-        values = self.compiled.train_epoch(self._x, self._y, self._xt, self._yt, order).numpy()
+        values, self._state = compiled.train_epoch(self._x, self._y, self._xt, self._yt, order, self._state)
+        values = values.numpy()
+        self._fresh = True
         metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
             metrics[name] = _sig(value)
         if self.config.problem != "classification":
             metrics["train_accuracy"] = metrics["test_accuracy"] = None
-        self.callbacks.on_epoch_end(self.epoch, keras_logs(metrics))
+        if not self._plain:
+            self.callbacks.on_epoch_end(self.epoch, keras_logs(metrics))
+            self._touched()
         self.explosion.update(metrics["train_loss"])
         self.epoch += 1
         metrics["epoch"] = self.epoch
         self.last = dict(metrics)  # a copy: the history keeps this epoch's own figures
-        if self.compiled.model.stop_training and not self._stopped_early:
+        if not self._plain and self.compiled.model.stop_training and not self._stopped_early:
             self._stopped_early = True
             self._end_training()  # after `last` is set: restoring the best weights refreshes its figures
         self._history.add({k: clean(v) if isinstance(v, float) else v for k, v in metrics.items()})
@@ -189,7 +244,9 @@ class Trainer(FrameDrawing):
         """Let the callbacks finish (EarlyStopping restores the best weights here), once."""
         if not self._train_ended:
             self._train_ended = True
+            self._hold()
             self.callbacks.on_train_end()
+            self._touched()
             info = self.early_stopping_info()
             if info and info["restored_best_weights"]:
                 self._refresh_metrics()  # the figures of the weights actually kept
@@ -207,10 +264,13 @@ class Trainer(FrameDrawing):
 
     def get_weights(self) -> list[np.ndarray]:
         """Every model weight in Keras' order (see app/spec.weight_shapes)."""
+        self._hold()
         return self.compiled.model.get_weights()
 
     def set_weights(self, arrays: list[np.ndarray]) -> None:
         """Start from given weights (an imported or saved model) instead of fresh ones."""
+        self._hold()
+        self._touched()
         self.compiled.model.set_weights(arrays)
         self._refresh_metrics()
 
@@ -232,10 +292,15 @@ class Trainer(FrameDrawing):
         return out
 
     def close(self) -> None:
-        """Give the compiled model back to the cache (once)."""
-        if not self._closed and self.cache is not None:
-            self.cache.release(self._cache_key_config, self.compiled)
+        """Give the compiled model back to the cache (once); its variables no longer hold this run."""
+        if self._closed:
+            return
         self._closed = True
+        if self.compiled.owner is self:
+            self.compiled.owner = None
+        self._state = None
+        if self.cache is not None:
+            self.cache.release(self._cache_key_config, self.compiled)
 
 
 WARM_CONFIGS = (

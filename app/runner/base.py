@@ -62,7 +62,6 @@ class RunnerSettings:
     event_buffer: int = 500  # KP_EVENT_BUFFER: events kept per run for Last-Event-ID resume
     heartbeat: float = 2.0  # KP_HEARTBEAT: seconds between ": hb" comments
     keep_finished: float = 600.0  # KP_KEEP_FINISHED: seconds an ended run stays readable
-    warm_copies: int = 0  # KP_WARM_COPIES: compiled copies per common architecture (0 = runs_per_worker)
     startup_timeout: float = 180.0  # KP_STARTUP_TIMEOUT: a worker not warm by then is replaced
     queue_stall: float = 10.0  # KP_QUEUE_STALL: a run waiting this long while slots are free is re-sent, then ended
     stall_timeout: float = 60.0  # KP_STALL_TIMEOUT: a training process silent this long is dead (docs/scale-out.md)
@@ -76,11 +75,6 @@ class RunnerSettings:
     def from_mapping(cls, values: Mapping[str, Any]) -> RunnerSettings:
         """Settings from the environment overridden by KP_* keys of `values`; a bad value names its variable."""
         return cls.from_settings(load(values))
-
-    @property
-    def copies(self) -> int:
-        """Compiled copies to keep per common architecture (each concurrent run needs its own)."""
-        return self.warm_copies or self.runs_per_worker
 
 
 class Runner(ABC):

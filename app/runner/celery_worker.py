@@ -69,9 +69,7 @@ def process_init() -> None:
     single_threaded_tensorflow()
     from app.engine import trainer as engine
 
-    copies = STATE["settings"].copies
-    warm = getattr(engine, "WARM_CONFIGS", ({},))
-    cache = engine.ModelCache(max_entries=max(16, copies * len(warm) + 2 * STATE["settings"].runs_per_worker))
+    cache = engine.ModelCache()  # one compiled model per architecture, shared by its runs
     engine.warm_up(cache)
     STATE["engine"], STATE["cache"] = engine, cache
     threading.Thread(target=_serve, name="kp-loop", daemon=True).start()
@@ -185,7 +183,7 @@ class RedisEvents:
                 self.control.ended(run_id)
                 _release(run_id)
         elif kind == "stats":
-            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "warm_copies")
+            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "compiled")
                                    if k in message[1]})
 
 
@@ -197,7 +195,7 @@ def _serve() -> None:
     while True:
         control = ProcessControl(store, STATE["inbox"])
         worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
-                        {"max_fps": s.max_fps, "budget": s.run_max_seconds, "copies": s.copies,
+                        {"max_fps": s.max_fps, "budget": s.run_max_seconds,
                          "runs_per_worker": s.runs_per_worker})
         try:
             worker.serve()

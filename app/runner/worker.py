@@ -37,9 +37,7 @@ def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -
     single_threaded_tensorflow()
     from app.engine import trainer as engine
 
-    copies = int(options.get("copies", 1))
-    warm = getattr(engine, "WARM_CONFIGS", ({},))
-    cache = engine.ModelCache(max_entries=max(16, copies * len(warm) + 2 * int(options.get("runs_per_worker", 8))))
+    cache = engine.ModelCache()  # one compiled model per architecture, shared by its runs
     engine.warm_up(cache)
     Worker(wid, ctrl, out, cache, engine, options).serve()
 
@@ -56,9 +54,7 @@ class Worker:
         self.engine = engine
         self.max_fps = float(options.get("max_fps", 25))
         self.budget = float(options.get("budget", 900))
-        self.copies = int(options.get("copies", 1))
         self.warm = [RunConfig(**c) for c in getattr(engine, "WARM_CONFIGS", ())]
-        self.warm_made = [1] * len(self.warm)  # warm_up built one of each
         self.runs: dict[str, ActiveRun] = {}
         self.landscapes = LandscapeKeeper()  # each run's weight path, for its loss landscape
         self.exiting = False
@@ -66,7 +62,8 @@ class Worker:
         self.busy = 0.0
         self.window_start = time.monotonic()
         self.epochs = 0
-        self.compiler = CompileAhead(getattr(cache, "has_free", lambda config: True), self._prepare, cache.release)
+        self.compiler = CompileAhead(getattr(cache, "has", lambda config: True), self._prepare, cache.adopt,
+                                     getattr(engine, "architecture_key", repr))
 
     def send(self, message: tuple) -> None:
         self.out.send(message)
@@ -235,26 +232,18 @@ class Worker:
             self._handle(message)
 
     def _prepare(self, config: RunConfig) -> Any:
-        """Build and trace one compiled copy of an architecture (the compile thread): one epoch, one frame."""
+        """Build and trace an architecture's compiled model (the compile thread): one epoch, one frame."""
         trainer = self.engine.Trainer(config, None)
         trainer.train_epoch()
         trainer.frame()
+        trainer.close()
         return trainer.compiled
 
     # ------------------------------------------------------------------ housekeeping
 
     def _prewarm(self) -> None:
-        """While idle, compile one more copy of a common architecture (each concurrent run needs one)."""
-        for i, config in enumerate(self.warm):
-            if self.warm_made[i] < self.copies:
-                trainers = [self.engine.Trainer(config, self.cache) for _ in range(self.warm_made[i] + 1)]
-                trainers[-1].train_epoch()
-                trainers[-1].frame()
-                for trainer in trainers:
-                    trainer.close()
-                self.warm_made[i] += 1
-                return
-        self.landscapes.prewarm(self.warm)  # once: trace the landscape of the common architectures too
+        """While idle, trace the landscape of the common architectures (their models are warm from the start)."""
+        self.landscapes.prewarm(self.warm)
 
     def _report(self, now: float) -> None:
         import psutil
@@ -265,7 +254,6 @@ class Worker:
             "busy": round(self.busy / elapsed, 3),
             "epochs_per_s": round(self.epochs / elapsed, 1),
             "frame_ms": round(self.frame_cost * 1000, 2),
-            "cache": len(self.cache),
-            "warm_copies": min(self.warm_made, default=0),
+            "compiled": len(self.cache),  # architectures compiled in this process
         }))
         self.busy, self.epochs, self.window_start = 0.0, 0, now

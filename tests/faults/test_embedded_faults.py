@@ -38,20 +38,20 @@ FIGURES: dict[str, dict] = {}
 
 @pytest.fixture(scope="module")
 def runner():
-    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE, warm_copies=SLOTS,
+    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE,
                               worker_max_runs=10_000, connect_timeout=60, disconnect_grace=60)
     runner = EmbeddedRunner(settings)
-    wait_until(lambda: full(runner), 300, 0.2, "two warm workers, a compiled network per slot")
+    wait_until(lambda: full(runner), 300, 0.2, "two warm workers")
     yield runner
     runner.shutdown()
     print("\nembedded fault figures:", json.dumps(FIGURES, indent=1))
 
 
 def full(runner) -> bool:
-    """Full capacity: every worker warm with a compiled copy of the common networks for each of its slots (a
-    replacement that compiles a copy while it trains stalls its other runs for seconds on a loaded machine)."""
+    """Full capacity: every worker warm (the common networks compiled: a replacement that compiles while it
+    trains would stall its other runs for seconds on a loaded machine)."""
     workers = runner.health()["workers"]
-    return len(workers) == WORKERS and all(w["ready"] and w.get("warm_copies", 0) >= SLOTS for w in workers)
+    return len(workers) == WORKERS and all(w["ready"] for w in workers)
 
 
 def class_of(runner, count: int = LEARNERS, **config):
