@@ -139,6 +139,10 @@ def test_loss_selector_shows_the_selected_loss_code(open_page):
     page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('def focal')")
     assert page.evaluate("document.querySelectorAll('#loss-code .tok-keyword').length") > 0
     assert "loss=focal" in page.evaluate("location.hash")
+    # "auto" on more than two classes: the served rule's categorical loss (a copy of the rule once said binary).
+    page.evaluate("location.hash = 'advanced=true&dataset=blobs&loss=auto'")
+    page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('SparseCategorical')",
+                           timeout=30_000)
 
 
 def test_incompatible_settings_show_the_server_message_next_to_the_control(open_page):
