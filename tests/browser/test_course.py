@@ -132,7 +132,9 @@ def test_simple_mode_links_stay_as_they_were(open_page):
 def test_loss_selector_shows_the_selected_loss_code(open_page):
     page = open_page("advanced=true&dataset=circle")
     page.wait_for_function("() => document.getElementById('loss').options.length > 1")
-    assert "BinaryCrossentropy" in page.text_content("#loss-code")  # auto: Keras' built-in
+    # auto: Keras' built-in (the code arrives with /api/losses, after the options)
+    page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('BinaryCrossentropy')",
+                           timeout=30_000)
     options = page.evaluate("[...document.getElementById('loss').options].map(o => o.value)")
     assert {"focal", "weighted_bce", "hinge"} <= set(options) and "mse" not in options
     page.select_option("#loss", "focal")
