@@ -80,22 +80,29 @@ class MemoryHub:
     def register_run(self, run_id: str, class_id: str, learner_id: str) -> None:
         with self._cond:
             self._runs[run_id] = (class_id, learner_id)
-            self._current.setdefault(class_id, {})[learner_id] = run_id
+            self._put(self._current, class_id, learner_id, run_id)  # the condition's lock is re-entrant
 
     def run_owner(self, run_id: str) -> tuple[str, str] | None:
         return self._runs.get(run_id)
 
     def current_runs(self, class_id: str) -> dict[str, str]:
+        return self._entries(self._current, class_id)
+
+    def _put(self, table: dict[str, dict[str, Any]], class_id: str, learner_id: str, value: Any) -> None:
+        """One learner's entry in a per-class table (current runs, tiles, guesses)."""
         with self._cond:
-            return dict(self._current.get(class_id, {}))
+            table.setdefault(class_id, {})[learner_id] = value
+
+    def _entries(self, table: dict[str, dict[str, Any]], class_id: str) -> dict[str, Any]:
+        """A copy of a class's entries in a per-class table."""
+        with self._cond:
+            return dict(table.get(class_id, {}))
 
     def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None:
-        with self._cond:
-            self._tiles.setdefault(class_id, {})[learner_id] = tile
+        self._put(self._tiles, class_id, learner_id, tile)
 
     def tiles(self, class_id: str) -> dict[str, dict[str, Any]]:
-        with self._cond:
-            return dict(self._tiles.get(class_id, {}))
+        return self._entries(self._tiles, class_id)
 
     def due(self, key: str, interval: float) -> bool:
         """True at most once per `interval` seconds for a key (the wall's 2 updates per learner per second)."""
@@ -107,12 +114,10 @@ class MemoryHub:
             return True
 
     def set_guess(self, class_id: str, learner_id: str, guess: dict[str, Any]) -> None:
-        with self._cond:
-            self._guesses.setdefault(class_id, {})[learner_id] = guess
+        self._put(self._guesses, class_id, learner_id, guess)
 
     def guesses(self, class_id: str) -> dict[str, dict[str, Any]]:
-        with self._cond:
-            return dict(self._guesses.get(class_id, {}))
+        return self._entries(self._guesses, class_id)
 
 
 # INCR then XADD with that number as the entry id: ids stay the plain integers the SSE `id:` carries.
@@ -157,11 +162,27 @@ class RedisHub:
                 cursor = entry_id
                 yield int(entry_id.split("-")[1]), fields["event"], fields["data"]
 
+    @staticmethod
+    def _hash(class_id: str, name: str) -> str:
+        return f"kp:class:{class_id}:{name}"
+
+    def _put(self, class_id: str, name: str, learner_id: str, value: str, pipe: Any = None) -> None:
+        """One learner's entry in a class hash (runs, tiles, guesses) and the hash's expiry, in one round trip."""
+        own = pipe is None
+        pipe = self.r.pipeline() if own else pipe
+        pipe.hset(self._hash(class_id, name), learner_id, value)
+        pipe.expire(self._hash(class_id, name), TTL)
+        if own:
+            pipe.execute()
+
+    def _entries(self, class_id: str, name: str) -> dict[str, dict[str, Any]]:
+        """Every learner's entry of a JSON-valued class hash (tiles, guesses)."""
+        return {k: json.loads(v) for k, v in self.r.hgetall(self._hash(class_id, name)).items()}
+
     def register_run(self, run_id: str, class_id: str, learner_id: str) -> None:
         pipe = self.r.pipeline()
         pipe.set(f"kp:classrun:{run_id}", f"{class_id}:{learner_id}", ex=TTL)
-        pipe.hset(f"kp:class:{class_id}:runs", learner_id, run_id)
-        pipe.expire(f"kp:class:{class_id}:runs", TTL)
+        self._put(class_id, "runs", learner_id, run_id, pipe)
         pipe.execute()
 
     def run_owner(self, run_id: str) -> tuple[str, str] | None:
@@ -172,25 +193,19 @@ class RedisHub:
         return class_id, learner_id
 
     def current_runs(self, class_id: str) -> dict[str, str]:
-        return dict(self.r.hgetall(f"kp:class:{class_id}:runs"))
+        return dict(self.r.hgetall(self._hash(class_id, "runs")))
 
     def set_tile(self, class_id: str, learner_id: str, tile: dict[str, Any]) -> None:
-        pipe = self.r.pipeline()
-        pipe.hset(f"kp:class:{class_id}:tiles", learner_id, _dumps(tile))
-        pipe.expire(f"kp:class:{class_id}:tiles", TTL)
-        pipe.execute()
+        self._put(class_id, "tiles", learner_id, _dumps(tile))
 
     def tiles(self, class_id: str) -> dict[str, dict[str, Any]]:
-        return {k: json.loads(v) for k, v in self.r.hgetall(f"kp:class:{class_id}:tiles").items()}
+        return self._entries(class_id, "tiles")
 
     def due(self, key: str, interval: float) -> bool:
         return self._local.due(key, interval)
 
     def set_guess(self, class_id: str, learner_id: str, guess: dict[str, Any]) -> None:
-        pipe = self.r.pipeline()
-        pipe.hset(f"kp:class:{class_id}:guesses", learner_id, _dumps(guess))
-        pipe.expire(f"kp:class:{class_id}:guesses", TTL)
-        pipe.execute()
+        self._put(class_id, "guesses", learner_id, _dumps(guess))
 
     def guesses(self, class_id: str) -> dict[str, dict[str, Any]]:
-        return {k: json.loads(v) for k, v in self.r.hgetall(f"kp:class:{class_id}:guesses").items()}
+        return self._entries(class_id, "guesses")

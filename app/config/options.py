@@ -40,6 +40,22 @@ def resolve_loss(loss: str, problem: str, classic: bool = False, n_classes: int 
         return "square" if classic else "binary_crossentropy"
     return "mse"
 
+
+def auto_losses() -> list[dict[str, str | bool]]:
+    """What 'auto' resolves to for each input of resolve_loss, served to the page (/api/config `auto_loss`).
+
+    One row per (problem, classic mode, more than two classes): the page looks its loss up here and keeps no
+    copy of the rule.
+    """
+    rows: list[dict[str, str | bool]] = []
+    for problem in ("classification", "regression"):
+        for classic in (False, True):
+            for multiclass in ((False, True) if problem == "classification" else (False,)):
+                classes = 3 if multiclass else (2 if problem == "classification" else 1)
+                rows.append({"problem": problem, "classic": classic, "multiclass": multiclass,
+                             "loss": resolve_loss("auto", problem, classic, classes)})
+    return rows
+
 Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
 Initializer = Literal[INITIALIZERS]  # type: ignore[valid-type]
 Regularization = Literal[REGULARIZATIONS]  # type: ignore[valid-type]

@@ -126,12 +126,15 @@ def state_after(name: str, meta: dict[str, Any]) -> str:
 
 # Set hash fields only while the run's hash exists: a write to a run Redis forgot (restarted or wiped) must not
 # bring back a hash without its fields and without an expiry (a stream would then wait on it for good).
-# KEYS: hash. ARGV: field, value, field, value, ...
+# With `unless` (a field name), nothing is written while that field is already set (HSETNX, guarded).
+# KEYS: hash. ARGV: unless ("" for none), field, value, field, value, ... Returns -1 forgotten, 0 kept, 1 written.
 _SET_IF_KNOWN = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[1] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1
 """
+FORGOTTEN, KEPT, WRITTEN = -1, 0, 1  # what a guarded write did
 
 
 class RedisState:
@@ -160,8 +163,12 @@ class RedisState:
 
     def set_fields(self, run_id: str, **fields: Any) -> bool:
         """Set fields of a run's hash if Redis still knows the run; False (and nothing written) when it does not."""
-        args = [str(part) for pair in fields.items() for part in pair]
-        return bool(self._set_if_known(keys=[run_key(run_id)], args=args))
+        return self.write_fields(run_id, "", **fields) == WRITTEN
+
+    def write_fields(self, run_id: str, unless: str, **fields: Any) -> int:
+        """The one guarded write of a run's hash: WRITTEN, KEPT (`unless` was set already) or FORGOTTEN."""
+        args = [unless, *(str(part) for pair in fields.items() for part in pair)]
+        return int(self._set_if_known(keys=[run_key(run_id)], args=args))
 
     def add_json(self, run_id: str, name: str, payload: dict[str, Any]) -> int | None:
         """An event made on the web side (queued, stopped while queued, worker died)."""

@@ -4,7 +4,8 @@ Celery's late acknowledgement re-delivers a task whose process died (app/runner/
 covers what it cannot: a message gone with a killed process or a wiped Redis, a process that died after it took
 a run but before training it, a training loop that stopped moving. A run is claimed by one process atomically
 (`claim`), so a re-sent or re-delivered task never trains a run twice. Each web process's monitor calls
-`Rescue.check` every second; the decisions are idempotent (HSETNX, Lua), so several web processes agree.
+`Rescue.check` every second; the decisions are idempotent (Lua scripts, set-if-absent through the run-hash guard
+`RedisState.write_fields`), so several web processes agree, and none recreates a run Redis forgot.
 See docs/scale-out.md ("Failure handling").
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from app.runner import messages as stream_text
 from app.runner.base import RunnerSettings
-from app.runner.redis_state import RedisState, ctrl_key, hb_key, run_key
+from app.runner.redis_state import FORGOTTEN, WRITTEN, RedisState, ctrl_key, hb_key, run_key
 
 log = logging.getLogger(__name__)
 RUN_TASK = "kp.run"
@@ -80,20 +81,21 @@ class Rescue:
 
     def queued(self, run_id: str, info: dict[str, str], free: int, now: float) -> None:
         """A run waiting while slots are free: after KP_QUEUE_STALL re-send it once, after twice that end it."""
-        key = run_key(run_id)
         if free <= 0:  # waiting behind a full pool is what a queue is for
             if "stall_from" in info:
-                self.r.hdel(key, "stall_from")
+                self.r.hdel(run_key(run_id), "stall_from")  # HDEL never creates a hash
             return
-        if "stall_from" not in info:
-            self.r.hsetnx(key, "stall_from", now)
+        if "stall_from" not in info:  # `info` may be stale: the guard writes nothing to a run Redis forgot
+            self.store.write_fields(run_id, "stall_from", stall_from=now)
             return
         waited = now - float(info["stall_from"])
         if waited < self.settings.queue_stall:
             return
-        if self.r.hsetnx(key, "resent", 1):
+        outcome = self.store.write_fields(run_id, "resent", resent=1, stall_from=now)
+        if outcome == FORGOTTEN:  # Redis lost the run since `info` was read: nothing to re-send or end
+            return
+        if outcome == WRITTEN:
             log.warning("run %s waited %.0f s with free slots: re-sending its task", run_id, waited)
-            self.r.hset(key, "stall_from", now)
             self.resend(run_id, info)
         else:  # re-sent KP_QUEUE_STALL ago (or re-queued after its process died), and still not taken
             log.error("run %s was never taken by a training process: ending it", run_id)

@@ -13,7 +13,7 @@ from app.config.bounds import LEARNING_RATES, REGULARIZATION_RATES
 from app.config.dataset_ref import find_dataset
 from app.config.lessons import LESSONS
 from app.config.live import LIVE_FIELDS, check_live_keys, live_change
-from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS
+from app.config.options import ACTIVATIONS, INITIALIZERS, LOSS_TABLE, OPTIMIZERS, auto_losses
 from app.config.run_config import RunConfig
 from app.data import datasets
 from app.data.features import FEATURES
@@ -72,6 +72,7 @@ def config_info():
         "initializers": INITIALIZERS,
         "optimizers": OPTIMIZERS,
         "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
+        "auto_loss": auto_losses(),  # what loss "auto" trains with: the page's one source of that rule
         "same_start_data": list(DATA_FIELDS),  # what `init_from` takes over from its source run
     })
 

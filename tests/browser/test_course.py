@@ -132,13 +132,19 @@ def test_simple_mode_links_stay_as_they_were(open_page):
 def test_loss_selector_shows_the_selected_loss_code(open_page):
     page = open_page("advanced=true&dataset=circle")
     page.wait_for_function("() => document.getElementById('loss').options.length > 1")
-    assert "BinaryCrossentropy" in page.text_content("#loss-code")  # auto: Keras' built-in
+    # auto: Keras' built-in (the code arrives with /api/losses, after the options)
+    page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('BinaryCrossentropy')",
+                           timeout=30_000)
     options = page.evaluate("[...document.getElementById('loss').options].map(o => o.value)")
     assert {"focal", "weighted_bce", "hinge"} <= set(options) and "mse" not in options
     page.select_option("#loss", "focal")
     page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('def focal')")
     assert page.evaluate("document.querySelectorAll('#loss-code .tok-keyword').length") > 0
     assert "loss=focal" in page.evaluate("location.hash")
+    # "auto" on more than two classes: the served rule's categorical loss (a copy of the rule once said binary).
+    page.evaluate("location.hash = 'advanced=true&dataset=blobs&loss=auto'")
+    page.wait_for_function("() => document.getElementById('loss-code').textContent.includes('SparseCategorical')",
+                           timeout=30_000)
 
 
 def test_incompatible_settings_show_the_server_message_next_to_the_control(open_page):

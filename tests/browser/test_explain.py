@@ -33,8 +33,13 @@ FORMATTER_JS = """() => import('/static/js/core/equation.js').then(e => ({
   none: e.lossFormula('mse', {regularization: 'l1', rate: 0}),
   hinge: e.lossFormula('hinge', {regularization: 'l1', rate: 0.1}),
   auto: [e.resolvedLoss({problem: 'classification', mode: 'keras'}), e.resolvedLoss({problem: 'classification',
-         mode: 'classic'}), e.resolvedLoss({problem: 'regression'}), e.resolvedLoss({loss: 'hinge'})],
+         mode: 'classic'}), e.resolvedLoss({problem: 'regression'}), e.resolvedLoss({loss: 'hinge'}),
+         e.resolvedLoss({problem: 'classification', mode: 'keras', classes: 4})],
 }))"""
+# Every row of the server's rule (/api/config auto_loss) as equation.js resolves it: [served, resolved].
+AUTO_RULE_JS = """() => Promise.all([import('/static/js/core/equation.js'), fetch('/api/config').then(r => r.json())])
+  .then(([e, c]) => c.auto_loss.map(r => [r.loss, e.resolvedLoss({problem: r.problem, mode: r.classic ? 'classic'
+    : 'keras', classes: r.multiclass ? 3 : (r.problem === 'classification' ? 2 : 1)})]))"""
 
 
 def test_equation_formatter_names_weights_and_activations(open_page):
@@ -51,7 +56,9 @@ def test_equation_formatter_names_weights_and_activations(open_page):
     assert out["classicL2"] == "L = (1/N)·Σ ½·(ŷ − y)² + ½·λ·Σ w²,  y = ±1"
     assert out["none"] == "L = (1/N)·Σ (ŷ − y)²"  # a zero rate adds no penalty
     assert out["hinge"] == "L = (1/N)·Σ max(0, 1 − y·ŷ) + λ·Σ |w|,  y = ±1"
-    assert out["auto"] == ["binary_crossentropy", "square", "mse", "hinge"]
+    assert out["auto"] == ["binary_crossentropy", "square", "mse", "hinge", "categorical_crossentropy"]
+    rows = page.evaluate(AUTO_RULE_JS)
+    assert len(rows) == 6 and all(served == resolved for served, resolved in rows), rows
 
 
 def _numbers(equation: str) -> list[float]:

@@ -137,3 +137,29 @@ def test_a_write_to_a_run_redis_forgot_brings_back_no_hash(rescue):
     r.rpush(QUEUE, "r1")  # an id whose hash is gone
     store.announce_positions()
     assert not r.exists(run_key("r1")) and not r.exists(f"{run_key('r1')}:events")
+
+
+def test_a_queued_pass_over_a_run_redis_forgot_brings_back_no_hash(rescue):
+    """The monitor reads the queue, then Redis restarts empty: neither starting the stall clock nor the re-send
+    (set-if-absent writes) may recreate the run's hash, and nothing is re-sent or ended."""
+    r, now = rescue.r, time.time()
+    fresh = queue_run(rescue)
+    rescue.queued("r1", fresh, free=3, now=now)
+    stalled = r.hgetall(run_key("r1"))  # the clock runs: the next pass past KP_QUEUE_STALL re-sends
+    assert "stall_from" in stalled
+    r.flushdb()  # Redis restarted empty after the monitor read the queue
+    r.rpush(QUEUE, "r1")
+    rescue.queued("r1", fresh, free=3, now=now + 1)  # would start the clock (HSETNX stall_from)
+    rescue.queued("r1", stalled, free=3, now=now + 11)  # would re-send (HSETNX resent, HSET stall_from)
+    assert r.keys("kp:run:r1*") == []
+    assert rescue.celery.tasks == []
+
+
+def test_a_stalled_run_is_resent_once_with_its_clock_restarted_in_one_write(rescue):
+    info = queue_run(rescue)
+    now = time.time()
+    rescue.queued("r1", info, free=3, now=now)
+    rescue.queued("r1", rescue.r.hgetall(run_key("r1")), free=3, now=now + 11)
+    after = rescue.r.hgetall(run_key("r1"))
+    assert after["resent"] == "1" and float(after["stall_from"]) == pytest.approx(now + 11)
+    assert rescue.r.ttl(run_key("r1")) > 0 and len(rescue.celery.tasks) == 1

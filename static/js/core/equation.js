@@ -1,7 +1,10 @@
 // A neuron's equation as text, from a frame's weights: `h₁,₃ = tanh(0.42·x₁ − 1.30·x₂ + 0.10)`.
-// Pure (no DOM, no page state) so the browser tests can import and check it directly. The names:
+// Pure (no DOM; only /api/config's loss rule, through core/fields.js) so the browser tests can import and
+// check it directly. The names:
 // inputs as the features (x₁, x₂, x₁², …), hidden neurons h<layer>,<neuron> (1-based), the output ŷ.
 // Loss formulas live here too: one text per loss the server names (/api/config "losses").
+
+import { autoLoss } from "./fields.js";
 
 const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 const MINUS = "−"; // U+2212, the typographic minus
@@ -94,12 +97,10 @@ const LOSS_FORMULAS = {
   huber: ["L = (1/N)·Σ [½·(ŷ − y)² if |ŷ − y| ≤ 1, else |ŷ − y| − ½]", ""],
 };
 
-/** The loss the run uses: "auto" resolved as the server does (app/config/options.py resolve_loss). */
+/** The loss the run uses: "auto" looked up in the server's rule (core/fields.js autoLoss). */
 export function resolvedLoss({ loss = "auto", problem, mode, classes = 2 }) {
   if (loss && loss !== "auto") return loss;
-  if (classes > 2) return "categorical_crossentropy";
-  if (problem !== "classification") return "mse";
-  return mode === "classic" ? "square" : "binary_crossentropy";
+  return autoLoss({ problem, classic: mode === "classic", classes });
 }
 
 /** The penalty a kernel regularizer adds: " + λ·Σ w²" (classic mode's L2 is TF Playground's λ·Σ w²/2). */

@@ -75,6 +75,15 @@ export function losses() {
   return [...(described?.losses ?? [])];
 }
 
+/** The loss "auto" trains with, looked up in the server's table (/api/config `auto_loss`, built from
+ * app/config/options.py resolve_loss): the page keeps no copy of the rule. null before /api/config is in. */
+export function autoLoss({ problem, classic = false, classes = 2 }) {
+  const multiclass = classes > 2;
+  const row = (described?.auto_loss ?? []).find(
+    (r) => r.problem === problem && r.classic === classic && r.multiclass === multiclass);
+  return row?.loss ?? null;
+}
+
 /** The data settings a same-start run takes over from its source (app/web/init_from.py DATA_FIELDS). */
 export function sameStartData() {
   return [...(described?.same_start_data ?? [])];

@@ -4,6 +4,7 @@
 // request) and its field messages are shown next to the control they name.
 
 import { choicesOf, losses as serverLosses, pageRange } from "../core/fields.js";
+import { lossOf } from "../core/equation-context.js";
 import { on } from "../core/hooks.js";
 import { t } from "../core/i18n.js";
 import { highlightPython } from "../core/highlight.js";
@@ -66,12 +67,6 @@ function valueOf(el) {
 function setValue(el, value) {
   if (el.type === "checkbox") el.checked = Boolean(value);
   else if (document.activeElement !== el || el.tagName === "SELECT") el.value = String(value ?? "");
-}
-
-function resolvedLoss(s) {
-  if (s.loss !== "auto") return s.loss;
-  if (s.problem !== "classification") return "mse";
-  return s.mode === "classic" ? "square" : "binary_crossentropy";
 }
 
 export function init(page) {
@@ -152,7 +147,7 @@ export function init(page) {
     }
     if (!options.includes(s.loss)) select.add(new Option(s.loss, s.loss));
     select.value = s.loss;
-    const name = resolvedLoss(s);
+    const name = lossOf(s).name; // "auto" resolved by the server's rule (/api/config auto_loss)
     const code = lossCode[name];
     highlightPython($("loss-code"), code || "");
   }
