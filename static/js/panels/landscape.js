@@ -96,9 +96,9 @@ export function init(page) {
     const off = result.path.length > 1
       ? Math.round(100 * result.path.reduce((s, p) => s + p.off_plane, 0) / (result.path.length - 1)) : 0;
     caption.textContent = t("Epoch {epoch}: loss {loss}. The training path ({n} snapshots) is projected onto the "
-      + "plane; on average {off}% of its distance from “now” lies off the plane, as random directions are "
+      + "plane; on average {off} of its distance from “now” lies off the plane, as random directions are "
       + "nearly at right angles to it. Computed in {ms} ms.", { epoch: result.epoch, n: result.path.length,
-      loss: result.current_loss?.toFixed(4) ?? "—", off, ms: Math.round(result.seconds * 1000) });
+      loss: result.current_loss?.toFixed(4) ?? "—", off: `${off}%`, ms: Math.round(result.seconds * 1000) });
   }
 
   async function load() {
