@@ -117,8 +117,11 @@ class Services:
         return round(time.monotonic() - t0, 1), False
 
     def rss_mb(self) -> dict[str, float]:
-        """Resident memory (MB): the web process, the training processes, redis, and their total."""
+        """Resident memory (MB): the web process, the training processes, redis, and their total; and `pss_total`,
+        the sum of their proportional set sizes: what they use together, TensorFlow's shared library pages (~450 MB,
+        mapped by every training process and in each one's RSS) counted once."""
         out: dict[str, float] = {}
+        pss = 0
         for name, proc, children in (("web", self.web, False), ("training", self.web, True),
                                      ("training", getattr(self, "workers", None), None),
                                      ("redis", getattr(self, "redis", None), False)):
@@ -128,11 +131,14 @@ class Services:
                 root = psutil.Process(proc.pid)
                 procs = {True: root.children(recursive=True), False: [root],
                          None: [root, *root.children(recursive=True)]}[children]
-                rss = sum(p.memory_info().rss for p in procs)
+                infos = [p.memory_full_info() for p in procs]
+                rss = sum(i.rss for i in infos)
+                pss += sum(i.pss for i in infos)
             except psutil.Error:
                 rss = 0
             out[name] = round(out.get(name, 0) + rss / 2**20, 1)
         out["total"] = round(sum(out.values()), 1)
+        out["pss_total"] = round(pss / 2**20, 1)
         return out
 
     def stop(self) -> None:
