@@ -18,6 +18,7 @@ import pytest
 from app.config.parse import parse_config
 from app.runner.base import RunFull, RunnerSettings
 from app.runner.embedded import EmbeddedRunner
+from app.runner.spawn import TRAINING_NICE
 from tests.conftest import wait_until
 
 ALL = ["x1", "x2", "x1_squared", "x2_squared", "x1_x2", "sin_x1", "sin_x2"]
@@ -62,6 +63,12 @@ class Reader:
 
     def close(self) -> None:
         self.events.close()
+
+
+def test_training_processes_yield_the_cores_to_the_web_process(runner):
+    """Epochs are the elastic load: a saturated machine still answers streams and controls at once."""
+    web = psutil.Process().nice()
+    assert [psutil.Process(w["pid"]).nice() for w in runner.health()["workers"]] == [min(19, web + TRAINING_NICE)]
 
 
 def test_queue_positions_then_429_then_the_queued_run_starts(runner):

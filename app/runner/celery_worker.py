@@ -53,7 +53,7 @@ def _store() -> RedisState:
 
 def process_init() -> None:
     """A new prefork child: register it, import and warm TensorFlow, then report it ready."""
-    from app.runner.worker import single_threaded_tensorflow
+    from app.runner.spawn import single_threaded_tensorflow, yield_to_the_web
 
     store = _store()
     STATE["key"] = f"{redis_state.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
@@ -66,6 +66,7 @@ def process_init() -> None:
     STATE["inbox"] = queue.SimpleQueue()  # tasks hand runs to the loop through it
     STATE["loop_at"] = time.monotonic()  # the training loop's last turn (warm-up counts as one)
     threading.Thread(target=_registry_loop, args=(store,), name="kp-registry", daemon=True).start()
+    yield_to_the_web()  # a web process on the same machine stays responsive (app/runner/spawn.py)
     single_threaded_tensorflow()
     from app.engine import trainer as engine
 

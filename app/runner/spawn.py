@@ -37,6 +37,19 @@ def single_threaded_tensorflow() -> None:
         pass  # already initialised: the environment variables did it
 
 
+TRAINING_NICE = 5  # training yields the cores to the web process (streams, controls, heartbeats) when both want them
+
+
+def yield_to_the_web() -> None:
+    """Lower this training process's CPU priority: epochs are the elastic load, so when a class saturates the cores
+    the web process still answers at once and the learners' pages on the same machine still paint
+    (docs/performance.md, "Training yields to the web")."""
+    try:
+        os.nice(TRAINING_NICE)
+    except OSError:  # not permitted here: the process keeps its priority
+        log.warning("could not lower the training process's priority")
+
+
 def stop_process(process: BaseProcess, timeout: float, name: str = "process") -> None:
     """Wait for a process to exit, then terminate it, then kill it: nothing is left running."""
     process.join(timeout)

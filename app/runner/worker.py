@@ -21,7 +21,7 @@ from app.runner.active_run import ActiveRun, dumps
 from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.schedule import pick_due
-from app.runner.spawn import single_threaded_tensorflow
+from app.runner.spawn import single_threaded_tensorflow, yield_to_the_web
 from app.share.spec import decode_weights, encode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
@@ -34,6 +34,7 @@ log = logging.getLogger("kp.worker")
 def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -> None:
     """Process entry point: warm up, report ready, serve runs until told to exit or the web goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the web process decides
+    yield_to_the_web()
     single_threaded_tensorflow()
     from app.engine import trainer as engine
 
