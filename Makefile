@@ -44,7 +44,7 @@ test: dev-deps system-deps
 		$(MAKE) --no-print-directory docker-test >"$$log" 2>&1 & docker_pid=$$!; \
 		echo "make docker-test runs beside pytest (log printed after it)"; \
 	fi; \
-	rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile || rc=$$?; drc=0; \
+	rc=0; $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=25 || rc=$$?; drc=0; \
 	if [ -n "$$docker_pid" ]; then \
 		wait $$docker_pid || drc=$$?; echo "---- make docker-test (exit $$drc)"; cat "$$log"; \
 	fi; \

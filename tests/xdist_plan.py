@@ -18,7 +18,7 @@ SHARED = {"scaleout": "tests/scaleout"}
 
 COST = {
     "tests/test_schemathesis.py": 107, "scaleout": 89, "tests/browser/test_page.py": 86,
-    "tests/browser/test_class.py": 76, "tests/browser/test_draw.py": 74, "tests/browser/test_a11y.py": 66,
+    "tests/browser/test_class.py": 76, "tests/browser/test_draw.py": 47, "tests/browser/test_a11y.py": 66,
     "tests/test_runner.py": 60, "tests/stream/test_stream.py": 53, "tests/test_saved.py": 51,
     "tests/test_script_parity.py": 51, "tests/browser/test_course.py": 46, "tests/test_lessons.py": 42,
     "tests/browser/test_share.py": 42, "tests/browser/test_parity.py": 37, "tests/test_tasks.py": 32,
