@@ -26,6 +26,8 @@ def test_every_costed_unit_exists():
 
 def test_the_scheduler_makes_its_work_units_from_unit_of(pytestconfig, monkeypatch):
     monkeypatch.setattr(pytestconfig.option, "tx", ["popen"])
+    monkeypatch.setattr(pytestconfig.option, "loadscopereorder", True)  # xdist's default; restored after
     sched = scheduler(pytestconfig, None)
     assert sched._split_scope("tests/scaleout/test_celery_class.py::test_a") == "scaleout"
     assert sched._split_scope("tests/test_api.py::test_b[x]") == "tests/test_api.py"
+    assert pytestconfig.option.loadscopereorder is False  # units in collection order (heaviest first), not by size

@@ -45,6 +45,9 @@ def scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return unit_of(nodeid)
 
+    # xdist would hand units out by their number of tests (schemathesis' single 100-s test last); keep the
+    # collection's order instead, which the workers sorted heaviest first (tests/conftest.py).
+    config.option.loadscopereorder = False
     return UnitScheduling(config, log)
 
 
