@@ -128,3 +128,24 @@ def live(tmp_path_factory):
 def live_server(live) -> str:
     """The base URL of the live server (used by the browser tests)."""
     return live.url
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """In make test's xdist processes, heaviest units first (tests/xdist_plan.py); a plain run keeps file order."""
+    if not hasattr(config, "workerinput"):  # only xdist's worker processes have it
+        return
+    from tests.xdist_plan import heaviest_first, unit_of
+
+    units = [unit_of(item.nodeid) for item in items]
+    items[:] = [items[i] for i in heaviest_first(units)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with the scale-out files as one unit (one cohort), from tests/xdist_plan.py."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.xdist_plan import scheduler
+
+    return scheduler(config, log)

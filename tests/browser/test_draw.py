@@ -22,15 +22,15 @@ def click_at(page, x1: float, x2: float, **kwargs) -> None:
     page.mouse.click(x, y, **kwargs)
 
 
-def drag_through(page, corners: list[tuple[float, float]], shift: bool = False) -> None:
+def drag_through(page, corners: list[tuple[float, float]], shift: bool = False, steps: int = 12) -> None:
     """Press at the first corner, move through the others (with steps, as a hand would), release."""
-    pixels = [page.evaluate("([a, b]) => kpDraw.pixel(a, b)", list(c)) for c in corners]
+    pixels = page.evaluate("(cs) => cs.map(([a, b]) => kpDraw.pixel(a, b))", [list(c) for c in corners])
     if shift:
         page.keyboard.down("Shift")
     page.mouse.move(*pixels[0])
     page.mouse.down()
     for x, y in pixels[1:]:
-        page.mouse.move(x, y, steps=12)
+        page.mouse.move(x, y, steps=steps)
     page.mouse.up()
     if shift:
         page.keyboard.up("Shift")
@@ -137,9 +137,9 @@ def test_a_drawn_set_over_the_limit_is_refused_with_a_message(open_page):
     page.dispatch_event("#draw-brush", "input")
     page.check("input[name=draw-tool][value=pen]")
     show_map(page)
-    rows = [v / 8 - 5.5 for v in range(89)]
+    rows = [v / 6 - 5 for v in range(61)]  # 61 rows of 4 dabs: 1,952 points drawn on top of the 500
     zigzag = [(x, y) for i, y in enumerate(rows) for x in ((-5.5, 5.5) if i % 2 else (5.5, -5.5))]
-    drag_through(page, zigzag)
+    drag_through(page, zigzag, steps=4)  # 2.75 map units a step: every step is a dab of 8 points (0.3 × brush apart)
     assert count(page) > MAX_POINTS
     page.click("#draw-use")
     page.wait_for_function("() => document.getElementById('draw-status').classList.contains('error-text')")
