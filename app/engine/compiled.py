@@ -110,11 +110,25 @@ def compile_model(config: RunConfig) -> Compiled:
         return loss, acc
 
     state_vars = state_variables(model, optimizer, live)
+    # A run's state travels as one flat tensor per dtype: each tensor passed to or returned by a compiled call
+    # costs ~20 µs of Python, so 28 variables one by one would cost an epoch's time (bench/bench_engine.py).
+    groups: dict[Any, list[Any]] = {}
+    for var in state_vars:
+        groups.setdefault(var.dtype, []).append(var)
+    packed = tuple(groups.values())
+
+    def pack() -> list[tf.Tensor]:
+        return [tf.concat([tf.reshape(var.value, [-1]) for var in group], 0) for group in packed]
+
+    def unpack(state: list[tf.Tensor]) -> None:
+        for group, flat in zip(packed, state, strict=True):
+            parts = tf.split(flat, [int(np.prod(var.shape)) for var in group])
+            for var, part in zip(group, parts, strict=True):
+                var.assign(tf.reshape(part, var.shape))
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def train_epoch(x, y, x_test, y_test, order, state):
-        for var, value in zip(state_vars, state, strict=True):  # this run's state in, in the same call
-            var.assign(value)
+        unpack(state)  # this run's state in, in the same call
         n = x.shape[0]
         xs, ys = tf.gather(x, order), tf.gather(y, order)
         full = n // batch
@@ -128,16 +142,15 @@ def compile_model(config: RunConfig) -> Compiled:
             step(xs[full * batch :], ys[full * batch :])
         train_loss, train_acc = evaluate(x, y)
         test_loss, test_acc = evaluate(x_test, y_test)
-        return tf.stack([train_loss, test_loss, train_acc, test_acc]), [var.value for var in state_vars]
+        return tf.stack([train_loss, test_loss, train_acc, test_acc]), pack()
 
     @tf.function(jit_compile=True)
     def save_state():
-        return [tf.identity(var.value) for var in state_vars]
+        return pack()
 
     @tf.function(jit_compile=True)
     def load_state(state):
-        for var, value in zip(state_vars, state, strict=True):
-            var.assign(value)
+        unpack(state)
 
     @tf.function(jit_compile=True, reduce_retracing=True)
     def evaluate_all(x, y, x_test, y_test):
