@@ -147,3 +147,15 @@ def test_runs_of_one_new_shape_wait_for_one_compile_and_share_its_model():
     assert worker.cache.users == {"[6, 6]": 3}
     assert [e[:2] for e in out.events] == [("a", "started"), ("b", "started"), ("c", "started")]
     worker.compiler.close()
+
+
+def test_a_run_that_fails_lets_go_of_the_shared_model():
+    worker, out = make_worker()
+    worker.cache.adopt(type("C", (), {"hidden_layers": [2]})(), "compiled [2]")
+    worker._handle(("start", "f", {"hidden_layers": [2]}, {}))
+    worker._handle(("start", "g", {"hidden_layers": [2]}, {}))
+    assert worker.cache.users == {"[2]": 2}
+    worker.runs["f"].fail(RuntimeError("boom"))
+    assert worker.cache.users == {"[2]": 1}  # the other run of the shape keeps it; the failed one is gone
+    assert out.events[-1][:2] == ("f", "error")
+    worker.compiler.close()

@@ -202,7 +202,12 @@ class ActiveRun:
         self.ended = True
         data = {"reason": "internal", "detail": f"{type(exc).__name__}: {exc}", "epoch": self.trainer.epoch}
         self.emit("error", {**data, "message": stream_text.message(data)})
-        # The compiled model may be broken: it is not given back to the cache.
+        # The compiled model is shared by the process's other runs of this shape (app/engine/compiled.py), each of
+        # which loads its own state into it: this run lets go of it rather than stay its owner for good.
+        try:
+            self.trainer.close()
+        except Exception:
+            log.exception("run %s could not let go of its compiled model", self.id)
 
     def _end(self) -> None:
         self.ended = True
