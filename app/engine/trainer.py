@@ -25,6 +25,7 @@ from app.engine.frames import clean, grid_points
 from app.engine.live import LIVE_SETTINGS
 from app.engine.model import dense_layers, output_activation, reset_weights
 from app.engine.seeds import batch_order
+from app.engine.turns import SharedModelTurns
 from app.share.spec import encode_weights
 
 __all__ = ["METRIC_NAMES", "ModelCache", "Trainer", "WARM_CONFIGS", "architecture_key", "warm_up"]
@@ -52,7 +53,7 @@ class _History:
         return out
 
 
-class Trainer(FrameDrawing):
+class Trainer(SharedModelTurns, FrameDrawing):
     """One run: data, a (cached) compiled model, and the epoch loop that yields frames."""
 
     def __init__(self, config: RunConfig, cache: ModelCache | None = None) -> None:
@@ -92,31 +93,6 @@ class Trainer(FrameDrawing):
         self.last.update({k: None for k in METRIC_NAMES})
         self._history = _History()
         self._closed = False
-
-    def _take_turn(self) -> None:
-        """Become the owner of the shared compiled model; the previous owner parks its state first."""
-        previous = self.compiled.owner
-        if previous is not self:
-            if previous is not None:
-                previous._park()
-            self.compiled.owner = self
-
-    def _hold(self) -> None:
-        """The compiled model's variables hold this run's state (one call when another run had them)."""
-        if self.compiled.owner is not self:
-            self._take_turn()
-            if self._state is not None:
-                self.compiled.load_state(self._state)
-
-    def _park(self) -> None:
-        """Another run takes the compiled model: keep this run's state (read only if it changed since)."""
-        if not self._fresh:
-            self._state = self.compiled.save_state()
-            self._fresh = True
-
-    def _touched(self) -> None:
-        """The variables changed outside the epoch call: `_state` no longer equals them."""
-        self._fresh = False
 
     def _load_data(self, seed: int) -> None:
         """Generate the dataset for a seed and keep it as tensors (features applied)."""
