@@ -36,7 +36,9 @@ def first_frame(page, run_id: str) -> dict:
     page.wait_for_function("id => Object.keys(window.__firstFrames).some(u => u.includes(id))", arg=run_id,
                            timeout=30_000)
     raw = page.evaluate("id => Object.entries(window.__firstFrames).find(([u]) => u.includes(id))[1]", run_id)
-    return {k: v for k, v in json.loads(raw).items() if k != "elapsed"}
+    # The run's own figures and weights; not its wall time, nor the grids a frame carries only when it is sent
+    # before the page's stream has said it computes them itself (app/runner/viewers.py: nothing is lost).
+    return {k: v for k, v in json.loads(raw).items() if k not in ("elapsed", "boundary", "neurons")}
 
 
 def finish_run(page, timeout: float = 90_000) -> str:
