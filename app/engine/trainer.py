@@ -73,7 +73,8 @@ class Trainer(SharedModelTurns, FrameDrawing):
         # in its variables while it is the owner, else parked here. `_fresh`: `_state` equals the variables.
         self._state: list[Any] | None = None
         self._fresh = False
-        self._plain = not build_callbacks(config)  # no callback that reads or changes the variables
+        callbacks = build_callbacks(config)
+        self._plain = not callbacks  # no callback that reads or changes the variables
         self._hold()
         model = self.compiled.model
         reset_weights(model, config)
@@ -84,7 +85,7 @@ class Trainer(SharedModelTurns, FrameDrawing):
             self.compiled.live.assign(config.model_dump(include=set(LIVE_SETTINGS)))
         model.stop_training = False
         self._touched()
-        self.callbacks = keras.callbacks.CallbackList(build_callbacks(config), model=model)
+        self.callbacks = keras.callbacks.CallbackList(callbacks, model=model)
         self.callbacks.on_train_begin()
         self._stopped_early = False
         self._train_ended = False

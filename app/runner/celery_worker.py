@@ -196,8 +196,7 @@ def _serve() -> None:
     while True:
         control = ProcessControl(store, STATE["inbox"])
         worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
-                        {"max_fps": s.max_fps, "budget": s.run_max_seconds,
-                         "runs_per_worker": s.runs_per_worker})
+                        {"max_fps": s.max_fps, "budget": s.run_max_seconds})
         try:
             worker.serve()
             return

@@ -34,8 +34,7 @@ class WorkerHandle:
         self.stats: dict[str, Any] = {}
         ctrl_recv, self._ctrl = SPAWN.Pipe(duplex=False)  # web -> worker
         self.out, out_send = SPAWN.Pipe(duplex=False)  # worker -> web
-        options = {"max_fps": settings.max_fps, "budget": settings.run_max_seconds,
-                   "runs_per_worker": settings.runs_per_worker}
+        options = {"max_fps": settings.max_fps, "budget": settings.run_max_seconds}
         self.process = SPAWN.Process(
             target=worker_main, args=(wid, ctrl_recv, out_send, options), name=f"kp-worker-{wid}", daemon=True
         )
