@@ -122,6 +122,7 @@ class Services:
         mapped by every training process and in each one's RSS) counted once."""
         out: dict[str, float] = {}
         pss = 0
+        self.cpu = getattr(self, "cpu", {})  # pid -> (group, CPU seconds so far): kept for processes that ended
         for name, proc, children in (("web", self.web, False), ("training", self.web, True),
                                      ("training", getattr(self, "workers", None), None),
                                      ("redis", getattr(self, "redis", None), False)):
@@ -132,6 +133,10 @@ class Services:
                 procs = {True: root.children(recursive=True), False: [root],
                          None: [root, *root.children(recursive=True)]}[children]
                 infos = [p.memory_full_info() for p in procs]
+                for p in procs:  # gunicorn's own processes are the web side, wherever they sit in the tree
+                    times = p.cpu_times()
+                    group = "web" if "gunicorn" in " ".join(p.cmdline()) else name
+                    self.cpu[p.pid] = (group, times.user + times.system)
                 rss = sum(i.rss for i in infos)
                 pss += sum(i.pss for i in infos)
             except psutil.Error:
@@ -139,6 +144,13 @@ class Services:
             out[name] = round(out.get(name, 0) + rss / 2**20, 1)
         out["total"] = round(sum(out.values()), 1)
         out["pss_total"] = round(pss / 2**20, 1)
+        return out
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used by each group of processes since it started, as last sampled (every 2 s)."""
+        out: dict[str, float] = {}
+        for group, seconds in getattr(self, "cpu", {}).values():
+            out[group] = round(out.get(group, 0.0) + seconds, 1)
         return out
 
     def stop(self) -> None:
@@ -209,7 +221,8 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             budget = RunBudget(runs) if runs else None
             limit = MAX_SECONDS * 4 if runs else seconds
             crowd = [Learner(services.url, SHORT if runs else PRESET, limit, frames, budget) for _ in range(learners)]
-            rss: list[dict[str, Any]] = []
+            rss: list[dict[str, Any]] = [{"t": 0.0, "runs_ended": 0, **services.rss_mb()}]
+            cpu0, own0 = services.cpu_seconds(), os.times()
             t0 = time.monotonic()
             for learner in crowd:
                 learner.start()
@@ -217,14 +230,20 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             if viewer is not None:
                 viewer.start()
             busy = [*crowd, *([viewer] if viewer else [])]
+            done = 0
             while any(thread.is_alive() for thread in busy) and time.monotonic() - t0 < limit + 180:
                 done = sum(learner.runs - learner.lost for learner in crowd)
                 rss.append({"t": round(time.monotonic() - t0, 1), "runs_ended": done, **services.rss_mb()})
                 time.sleep(2)
+            rss.append({"t": round(time.monotonic() - t0, 1), "runs_ended": done, **services.rss_mb()})
+            own = os.times()
+            cpu = {k: round(v - cpu0.get(k, 0.0), 1) for k, v in services.cpu_seconds().items()}
+            cpu["load_test_clients"] = round(own.user + own.system - own0.user - own0.system, 1)
+            cpu["wall"] = round(time.monotonic() - t0, 1)
         finally:
             services.stop()
     extra = {"seconds": seconds, "processes": services.processes, "frames": frames or "default",
-             "warm_pool": warm_pool}
+             "warm_pool": warm_pool, "cpu_seconds": cpu}
     if viewer is not None:
         extra.update(viewer.result or {"page_error": "the page learner did not finish"})
     if runs:

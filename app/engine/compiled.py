@@ -12,7 +12,7 @@ the same compiled epoch call, so taking turns costs no extra call (docs/performa
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -37,6 +37,31 @@ def architecture_key(config: RunConfig) -> str:
     return f"{len(config.features)}|{config.layer_specs()}|{sorted(rest.items())}"
 
 
+class FlatCall:
+    """One traced signature of a tf.function, called without the function's per-call dispatch.
+
+    Calling a tf.function matches its arguments against every traced signature and flattens them each time:
+    ~0.4 ms of Python on a Day-65 epoch whose XLA work takes ~0.3 ms (docs/performance.md, "The epoch call").
+    A run's arguments keep their shapes and dtypes from epoch to epoch, so the match is done once, here, and
+    later calls hand the tensors straight to the traced function (TensorFlow's own last step of a call). Falls
+    back to the concrete function's public call when this TensorFlow lacks that internal entry point.
+    """
+
+    def __init__(self, function: Any, *args: Any) -> None:
+        concrete = function.get_concrete_function(*args)
+        atomic = getattr(concrete, "_inference_function", None)
+        self._call = getattr(atomic, "call_flat", None)
+        self._captured = tuple(concrete.captured_inputs)  # the variables' handles: fixed for a compiled model
+        self._concrete = concrete
+
+    def __call__(self, *args: Any) -> list[tf.Tensor]:
+        """The traced function's outputs, flat (the nested arguments flattened in order: lists spread)."""
+        flat = [t for a in args for t in (a if isinstance(a, (list, tuple)) else (a,))]
+        if self._call is None:
+            return tf.nest.flatten(self._concrete(*args))
+        return list(self._call(*flat, *self._captured))
+
+
 @dataclass
 class Compiled:
     """A built model with its optimizer and compiled epoch / probe functions."""
@@ -54,6 +79,17 @@ class Compiled:
     load_state: Any = None  # (state) -> None: the variables take a run's state
     owner: Any = None  # the run whose state the variables hold now (app/engine/trainer.py)
     users: int = 0  # runs using it (ModelCache never drops one in use)
+    epoch_calls: dict[Any, FlatCall] = field(default_factory=dict)  # per data shape: train_epoch, dispatched once
+
+    def epoch(self, x: tf.Tensor, y: tf.Tensor, x_test: tf.Tensor, y_test: tf.Tensor, order: tf.Tensor,
+              state: list[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """train_epoch through its FlatCall for these shapes: (metrics, the run's new state)."""
+        key = (x.shape, x_test.shape)
+        call = self.epoch_calls.get(key)
+        if call is None:
+            call = self.epoch_calls[key] = FlatCall(self.train_epoch, x, y, x_test, y_test, order, state)
+        out = call(x, y, x_test, y_test, order, state)
+        return out[0], out[1:]
 
 
 def state_variables(model: keras.Model, optimizer: keras.optimizers.Optimizer,

@@ -7,7 +7,6 @@ app/engine/drawing.py.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -22,6 +21,7 @@ from app.engine.compiled import ModelCache, architecture_key, compile_model
 from app.engine.divergence import ExplosionWatch, baseline_loss
 from app.engine.drawing import NEURON_RESOLUTION, FrameDrawing
 from app.engine.frames import clean, grid_points
+from app.engine.history import METRIC_NAMES, History, sig
 from app.engine.live import LIVE_SETTINGS
 from app.engine.model import dense_layers, output_activation, reset_weights
 from app.engine.seeds import batch_order
@@ -29,29 +29,6 @@ from app.engine.turns import SharedModelTurns
 from app.share.spec import encode_weights
 
 __all__ = ["METRIC_NAMES", "ModelCache", "Trainer", "WARM_CONFIGS", "architecture_key", "warm_up"]
-
-METRIC_NAMES = ("train_loss", "test_loss", "train_accuracy", "test_accuracy")
-
-
-def _sig(x: float, digits: int = 6) -> float:
-    """Round to significant digits: float32 noise (0.029999999) off, frames smaller."""
-    return float(f"{x:.{digits}g}")
-
-
-@dataclass
-class _History:
-    """Per-epoch metrics accumulated between two frames."""
-
-    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in ("epoch", *METRIC_NAMES, "learning_rate")})
-
-    def add(self, metrics: dict[str, Any]) -> None:
-        for k, values in self.rows.items():
-            values.append(metrics[k])
-
-    def take(self) -> dict[str, list]:
-        out, self.rows = self.rows, {k: [] for k in self.rows}
-        return out
-
 
 class Trainer(SharedModelTurns, FrameDrawing):
     """One run: data, a (cached) compiled model, and the epoch loop that yields frames."""
@@ -81,6 +58,7 @@ class Trainer(SharedModelTurns, FrameDrawing):
         for var, initial in zip(self.compiled.optimizer.variables, self.compiled.optimizer_initial, strict=True):
             var.assign(initial)
         self.compiled.optimizer.learning_rate.assign(float(config.learning_rate))
+        self._lr = float(np.float32(config.learning_rate))
         if self.compiled.live is not None:  # a cached model may carry another run's live changes
             self.compiled.live.assign(config.model_dump(include=set(LIVE_SETTINGS)))
         model.stop_training = False
@@ -92,7 +70,7 @@ class Trainer(SharedModelTurns, FrameDrawing):
         self.epoch = 0
         self.last: dict[str, Any] = {"epoch": 0, "learning_rate": config.learning_rate}
         self.last.update({k: None for k in METRIC_NAMES})
-        self._history = _History()
+        self._history = History()
         self._closed = False
 
     def _load_data(self, seed: int) -> None:
@@ -134,7 +112,7 @@ class Trainer(SharedModelTurns, FrameDrawing):
         self._hold()
         values = self.compiled.evaluate(self._x, self._y, self._xt, self._yt).numpy()
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=True):
-            self.last[name] = _sig(value)
+            self.last[name] = sig(value)
         if self.config.problem != "classification":
             self.last["train_accuracy"] = self.last["test_accuracy"] = None
 
@@ -145,6 +123,9 @@ class Trainer(SharedModelTurns, FrameDrawing):
 
     @property
     def learning_rate(self) -> float:
+        """The optimizer's rate; without callbacks only set_learning_rate changes it (no read each epoch)."""
+        if self._plain:
+            return self._lr
         self._hold()
         return float(self.compiled.optimizer.learning_rate.numpy())
 
@@ -153,6 +134,7 @@ class Trainer(SharedModelTurns, FrameDrawing):
         self._hold()
         self._touched()
         self.compiled.optimizer.learning_rate.assign(float(lr))
+        self._lr = float(np.float32(lr))  # the variable's own value
 
     def set_live(self, values: dict[str, Any]) -> None:
         """Change settings without a restart: learning rate, regularization rate, optimizer parameters
@@ -178,12 +160,12 @@ class Trainer(SharedModelTurns, FrameDrawing):
         if not self._fresh:
             self._park()  # the variables are this run's, changed since the last epoch: read them once
         order = tf.constant(batch_order(self.config.seed, self.epoch, len(self.split.x_train)), dtype=tf.int32)
-        values, self._state = compiled.train_epoch(self._x, self._y, self._xt, self._yt, order, self._state)
+        values, self._state = compiled.epoch(self._x, self._y, self._xt, self._yt, order, self._state)
         values = values.numpy()
         self._fresh = True
-        metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": _sig(self.learning_rate)}
+        metrics: dict[str, Any] = {"epoch": self.epoch, "learning_rate": sig(self.learning_rate)}
         for name, value in zip(METRIC_NAMES, values.tolist(), strict=False):
-            metrics[name] = _sig(value)
+            metrics[name] = sig(value)
         if self.config.problem != "classification":
             metrics["train_accuracy"] = metrics["test_accuracy"] = None
         if not self._plain:
