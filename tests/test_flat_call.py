@@ -65,3 +65,29 @@ def test_the_flat_epoch_call_trains_exactly_as_the_tf_function(overrides) -> Non
     compiled.load_state(start)
     _assert_same(expected, _epochs(through_fallback, trainer, start))
     assert len(compiled.epoch_calls) == 1  # one dispatch per data shape, reused every epoch
+
+
+@pytest.mark.parametrize("overrides", [
+    DAY65,
+    {"dataset": "xor", "hidden_layers": [5, 3], "optimizer": "adam", "batch_norm": True, "dropout": 0.2},
+], ids=["day65", "adam_batchnorm_dropout"])
+def test_weights_read_from_a_runs_packed_state_are_its_variables(overrides) -> None:
+    """Frames and landscape snapshots read a run's weights from its packed state (Compiled.values_in); each
+    slice must be the right variable, also while another run of the shape owns the model."""
+    from app.engine.trainer import ModelCache
+
+    cache = ModelCache()
+    a, b = (Trainer(RunConfig(**overrides, seed=seed), cache) for seed in (1, 2))
+    for _ in range(3):
+        a.train_epoch()
+        b.train_epoch()  # b owns the variables now; a's weights come from its state
+    from_state = a.get_weights()
+    frame_weights = a.frame(grids=False)["weights"]
+    a._hold()  # a's state back into the variables: the reference, read one variable at a time
+    expected = [v.numpy() for v in a.compiled.model.weights]
+    assert len(from_state) == len(expected) > 0
+    for got, want in zip(from_state, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(np.array(frame_weights[0]["kernel"]), expected[0], atol=1e-6)
+    a.close()
+    b.close()

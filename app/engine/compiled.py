@@ -80,6 +80,21 @@ class Compiled:
     owner: Any = None  # the run whose state the variables hold now (app/engine/trainer.py)
     users: int = 0  # runs using it (ModelCache never drops one in use)
     epoch_calls: dict[Any, FlatCall] = field(default_factory=dict)  # per data shape: train_epoch, dispatched once
+    places: dict[int, tuple[int, int, tuple[int, ...]]] = field(default_factory=dict)  # id(var) -> where in a state
+
+    def values_in(self, state: list[tf.Tensor], variables: list[Any]) -> list[np.ndarray]:
+        """What `variables` hold in a run's packed state: one read per state tensor, not one per variable.
+
+        A frame's weights and the landscape's snapshots come from here (~10 µs against ~20 µs per variable).
+        """
+        flats: dict[int, np.ndarray] = {}
+        out = []
+        for var in variables:
+            group, offset, shape = self.places[id(var)]
+            if group not in flats:
+                flats[group] = state[group].numpy()
+            out.append(flats[group][offset:offset + int(np.prod(shape))].reshape(shape))
+        return out
 
     def epoch(self, x: tf.Tensor, y: tf.Tensor, x_test: tf.Tensor, y_test: tf.Tensor, order: tf.Tensor,
               state: list[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
@@ -152,6 +167,12 @@ def compile_model(config: RunConfig) -> Compiled:
     for var in state_vars:
         groups.setdefault(var.dtype, []).append(var)
     packed = tuple(groups.values())
+    places = {}
+    for index, group in enumerate(packed):
+        offset = 0
+        for var in group:
+            places[id(var)] = (index, offset, tuple(var.shape))
+            offset += int(np.prod(var.shape))
 
     def pack() -> list[tf.Tensor]:
         return [tf.concat([tf.reshape(var.value, [-1]) for var in group], 0) for group in packed]
@@ -204,7 +225,7 @@ def compile_model(config: RunConfig) -> Compiled:
 
     initial = [v.numpy() for v in optimizer.variables]
     return Compiled(model, optimizer, train_epoch, evaluate_all, probe, predict, initial, live,
-                    state_vars, save_state, load_state)
+                    state_vars, save_state, load_state, places=places)
 
 
 class ModelCache:

@@ -38,8 +38,8 @@ def confusion_due(now: float, last: float | None, *, grids: bool, exact: bool,
 class FrameDrawing:
     """Mixin of Trainer: turns its compiled model and data into frames (kept apart from the epoch loop)."""
 
-    # Provided by Trainer: _hold, config, compiled, tanh_output, split, started, last, _x, _xt, _grid, _grid_sizes,
-    # _history.
+    # Provided by Trainer: _hold, read_variables, config, compiled, tanh_output, split, started, last, _x, _xt,
+    # _grid, _grid_sizes, _history.
     _confusion: dict[str, list[list[int]]] | None = None  # the last matrices computed, repeated in between
     _confusion_at: float | None = None  # when they were computed (monotonic); None: data or weights changed since
     _confusion_inputs: tuple[Any, ...] = ()  # (train x it was built from, train and test x as one tensor, labels)
@@ -126,7 +126,7 @@ class FrameDrawing:
     def _weights(self) -> list[dict[str, Any]]:
         """Each Dense layer's kernel and bias, with its batch norm's inference parameters when it has one."""
         variables, layout = self._weight_layout()
-        arrays = [v.numpy() for v in variables]
+        arrays = self.read_variables(variables)
         # One rounding and one tolist for all of them (not per array); same values as round_weights.
         flat = np.concatenate([a.ravel() for a in arrays]).astype(np.float64)
         values = np.round(np.nan_to_num(flat), WEIGHT_DIGITS).tolist()

@@ -223,8 +223,17 @@ class Trainer(SharedModelTurns, FrameDrawing):
 
     def get_weights(self) -> list[np.ndarray]:
         """Every model weight in Keras' order (see app/spec.weight_shapes)."""
+        return self.read_variables(self.compiled.model.weights)
+
+    def read_variables(self, variables: list[Any]) -> list[np.ndarray]:
+        """These variables' values for this run: from its packed state when that is current (one read)."""
+        if self._fresh and self._state is not None:
+            try:
+                return [np.array(a) for a in self.compiled.values_in(self._state, variables)]
+            except KeyError:  # a variable outside the run's state (none today): read it from the model
+                pass
         self._hold()
-        return self.compiled.model.get_weights()
+        return [v.numpy() for v in variables]
 
     def set_weights(self, arrays: list[np.ndarray]) -> None:
         """Start from given weights (an imported or saved model) instead of fresh ones."""
