@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     runs_per_worker: int = Field(16, ge=1, description="runs one worker interleaves")
     queue_size: int = Field(16, ge=0, description="runs that may wait for a slot before 429")
     run_max_seconds: float = Field(900.0, gt=0, description="wall-time budget of a run")
-    worker_max_runs: int = Field(100, ge=1, description="runs after which a worker is recycled")
+    worker_max_runs: int = Field(1000, ge=1, description="runs after which a worker is recycled")
     retry_after: int = Field(5, ge=1, description="seconds suggested with a 429")
     disconnect_grace: float = Field(3.0, ge=0, description="a closed stream not reopened by then stops its run")
     connect_timeout: float = Field(30.0, gt=0, description="a run nobody streams by then is stopped")

@@ -89,7 +89,7 @@ class Services:
             self.redis = self._start([redis, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", tmp,
                                       "--save", "", "--appendonly", "no"], env)
             self.workers = self._start([str(BIN / "celery"), "-A", "app.runner.celery_app", "worker", "--pool=prefork",
-                                        f"--concurrency={self.processes}", "--max-tasks-per-child=100",
+                                        f"--concurrency={self.processes}", "--max-tasks-per-child=1000",
                                         "--loglevel=warning", "--without-gossip", "--without-mingle"], env)
         self.web = self._start([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], env)
 

@@ -33,7 +33,7 @@ def test_worker_is_celery_one_process_per_core_recycled():
     command = " ".join(SERVICES["worker"]["command"])
     assert re.search(r"exec celery -A app\.runner\.celery_app worker --pool=prefork", command)
     assert "--concurrency=$${KP_CONCURRENCY:-$$(nproc)}" in command
-    assert "--max-tasks-per-child=$${KP_WORKER_MAX_RUNS:-100}" in command
+    assert "--max-tasks-per-child=$${KP_WORKER_MAX_RUNS:-1000}" in command
     # The image's HEALTHCHECK probes the web port; a worker has its own.
     assert "inspect ping" in SERVICES["worker"]["healthcheck"]["test"][1]
 

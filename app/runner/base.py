@@ -54,7 +54,7 @@ class RunnerSettings:
     runs_per_worker: int = 16  # KP_RUNS_PER_WORKER: runs one worker interleaves
     queue_size: int = 16  # KP_QUEUE_SIZE: runs that may wait for a slot before 429
     run_max_seconds: float = 900.0  # KP_RUN_MAX_SECONDS: wall-time budget of a run
-    worker_max_runs: int = 100  # KP_WORKER_MAX_RUNS: runs before a worker is recycled
+    worker_max_runs: int = 1000  # KP_WORKER_MAX_RUNS: runs before a worker is recycled
     retry_after: int = 5  # KP_RETRY_AFTER: seconds suggested with a 429
     disconnect_grace: float = 3.0  # KP_DISCONNECT_GRACE: a closed stream not reopened by then stops its run
     connect_timeout: float = 30.0  # KP_CONNECT_TIMEOUT: a run nobody streams by then is stopped
