@@ -57,7 +57,7 @@ bench: dev-deps system-deps
 	@if [ -f bench/bench_page.py ]; then $(PY) bench/bench_page.py; fi
 	$(PY) bench/bench_sweep.py
 
-## Load test (loopback): 30 and 60 learners embedded, 30 on Celery (2 processes), 60 s each; bench/results/loadtest.json.
+## Load test (loopback): 30 and 60 learners embedded, 30 on Celery (2 processes), 30 embedded + a page in Chromium, 60 s each; bench/results/loadtest.json.
 loadtest: dev-deps system-deps
 	$(PY) bench/loadtest.py
 

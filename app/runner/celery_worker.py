@@ -53,7 +53,7 @@ def _store() -> RedisState:
 
 def process_init() -> None:
     """A new prefork child: register it, import and warm TensorFlow, then report it ready."""
-    from app.runner.spawn import single_threaded_tensorflow, yield_to_the_web
+    from app.runner.spawn import give_back_free_memory, single_threaded_tensorflow, yield_to_the_web
 
     store = _store()
     STATE["key"] = f"{redis_state.WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}"
@@ -72,6 +72,7 @@ def process_init() -> None:
 
     cache = engine.ModelCache()  # one compiled model per architecture, shared by its runs
     engine.warm_up(cache)
+    give_back_free_memory()  # what tracing and compiling freed (app/runner/spawn.py)
     STATE["engine"], STATE["cache"] = engine, cache
     threading.Thread(target=_serve, name="kp-loop", daemon=True).start()
     STATE["stats"]["ready"] = 1

@@ -21,7 +21,7 @@ from app.runner.active_run import ActiveRun, dumps
 from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.schedule import pick_due
-from app.runner.spawn import single_threaded_tensorflow, yield_to_the_web
+from app.runner.spawn import give_back_free_memory, single_threaded_tensorflow, yield_to_the_web
 from app.share.spec import decode_weights, encode_weights
 
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
@@ -40,6 +40,7 @@ def main(wid: int, ctrl: Connection, out: Connection, options: dict[str, Any]) -
 
     cache = engine.ModelCache()  # one compiled model per architecture, shared by its runs
     engine.warm_up(cache)
+    give_back_free_memory()  # what tracing and compiling freed
     Worker(wid, ctrl, out, cache, engine, options).serve()
 
 
@@ -83,8 +84,11 @@ class Worker:
                     self._drain()
             except (EOFError, OSError):
                 return  # the web process is gone: nobody to train for
-            for pending in self.compiler.ready():
+            compiled = self.compiler.ready()
+            for pending in compiled:
                 self._started(pending)
+            if compiled:
+                give_back_free_memory()  # what the compile thread's tracing freed
             if self.exiting and not self.runs:
                 self.compiler.close()
                 self.send(("bye",))
