@@ -391,6 +391,7 @@ def test_a_bad_stream_setting_names_its_variable(tmp_path):
 def guarded(tmp_path_factory):
     """gunicorn with the shipped worker and small caps: 32 threads, 8 reserved, 8 streams per client."""
     server = LiveServer(tmp_path_factory.mktemp("hostile"), KP_WORKERS="1", KP_RUNS_PER_WORKER="4",
+                        KP_MEASURED_SLOTS="false",
                         KP_QUEUE_SIZE="4", KP_THREADS="32", KP_STREAM_RESERVE="8", KP_STREAMS_PER_RUN="20",
                         KP_CONNECT_TIMEOUT="600", KP_DISCONNECT_GRACE="600", KP_RATE_LIMIT="100000 per minute",
                         KP_RUNS_PER_CLIENT="0", KP_REQUEST_READ_SECONDS="3")

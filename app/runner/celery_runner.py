@@ -198,8 +198,8 @@ class CeleryRunner(Runner):
                 "state": "ready" if info.get("ready") == "1" else "starting", "ready": info.get("ready") == "1",
                 "runs": int(info.get("runs", 0)), "runs_total": int(info.get("runs_total", 0)),
                 "slots": int(info.get("slots", 1)),
-                **{k: float(info[k]) for k in ("rss_mb", "uptime", "busy", "epochs_per_s", "frame_ms", "compiled")
-                   if k in info},
+                **{k: float(info[k]) for k in ("rss_mb", "uptime", "busy", "epochs_per_s", "frame_ms", "epoch_ms",
+                                               "compiled") if k in info},
             })
         return out
 

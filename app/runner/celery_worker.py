@@ -185,8 +185,8 @@ class RedisEvents:
                 self.control.ended(run_id)
                 _release(run_id)
         elif kind == "stats":
-            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "compiled")
-                                   if k in message[1]})
+            STATE["stats"].update({k: message[1][k] for k in ("busy", "epochs_per_s", "frame_ms", "compiled",
+                                                               "epoch_ms", "slots") if k in message[1]})
 
 
 def _serve() -> None:
@@ -197,7 +197,8 @@ def _serve() -> None:
     while True:
         control = ProcessControl(store, STATE["inbox"])
         worker = Worker(0, control, RedisEvents(store, control), STATE["cache"], STATE["engine"],
-                        {"max_fps": s.max_fps, "budget": s.run_max_seconds})
+                        {"max_fps": s.max_fps, "budget": s.run_max_seconds, "slots": s.runs_per_worker,
+                         "measured_slots": s.measured_slots})
         try:
             worker.serve()
             return
@@ -259,7 +260,7 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
         if now - checked > 0.2:
             other, checked = _least_other_load(r), now
         balanced = other is None or load <= other or now - waited_from > BALANCE_WAIT
-        if load < s.runs_per_worker and balanced:
+        if load < min(s.runs_per_worker, int(STATE["stats"].get("slots") or s.runs_per_worker)) and balanced:
             break
         time.sleep(0.05)
     worker = STATE["key"][len(redis_state.WORKER_PREFIX):]

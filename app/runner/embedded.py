@@ -66,7 +66,7 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
             if worker is None and len(self._queue) >= s.queue_size:
                 raise RunFull(s.retry_after, gettext(
                     "All %(slots)s training slots are busy and the queue is full; try again in %(seconds)s s.",
-                    slots=s.workers * s.runs_per_worker, seconds=s.retry_after))
+                    slots=self._capacity(), seconds=s.retry_after))
             record = RunRecord(secrets.token_urlsafe(9), config, s.event_buffer, weights)
             record.paused, record.steps = start != "running", int(start == "step")
             self._runs[record.id] = record
@@ -146,7 +146,7 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
                     "active": sum(len(w.runs) for w in workers),
                     "queued": len(self._queue),
                     "completed": self._completed,
-                    "capacity": self.settings.workers * self.settings.runs_per_worker,
+                    "capacity": sum(w.slots for w in workers if w.accepting),  # measured: app/runner/slots.py
                     "queue_size": self.settings.queue_size,
                 },
                 "frames_total": FRAMES.value,
@@ -200,8 +200,12 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
         """
         accepting = [w for w in self._workers.values() if w.accepting]
         warm = any(w.ready for w in accepting)
-        free = [w for w in accepting if len(w.runs) < self.settings.runs_per_worker and (w.ready or not warm)]
+        free = [w for w in accepting if len(w.runs) < w.slots and (w.ready or not warm)]
         return min(free, key=lambda w: (not w.ready, len(w.runs), w.id), default=None)
+
+    def _capacity(self) -> int:
+        """Runs the accepting workers take at once now (their measured slots)."""
+        return sum(w.slots for w in self._workers.values() if w.accepting)
 
     def _assign(self, record: RunRecord, worker: WorkerHandle) -> None:
         record.worker, record.position, record.state = worker.id, None, "starting"

@@ -34,7 +34,9 @@ class WorkerHandle:
         self.stats: dict[str, Any] = {}
         ctrl_recv, self._ctrl = SPAWN.Pipe(duplex=False)  # web -> worker
         self.out, out_send = SPAWN.Pipe(duplex=False)  # worker -> web
-        options = {"max_fps": settings.max_fps, "budget": settings.run_max_seconds}
+        self.most_runs = settings.runs_per_worker
+        options = {"max_fps": settings.max_fps, "budget": settings.run_max_seconds, "slots": settings.runs_per_worker,
+                   "measured_slots": settings.measured_slots}
         self.process = SPAWN.Process(
             target=worker_main, args=(wid, ctrl_recv, out_send, options), name=f"kp-worker-{wid}", daemon=True
         )
@@ -72,6 +74,13 @@ class WorkerHandle:
     def stop_process(self, timeout: float) -> None:
         """Wait for the process to exit, then terminate, then kill it."""
         stop_process(self.process, timeout, f"worker {self.id}")
+
+    @property
+    def slots(self) -> int:
+        """Runs it takes at once: what its loop measures it can train at the default pace (app/runner/slots.py),
+        never more than KP_RUNS_PER_WORKER; that number until its first measurement."""
+        measured = self.stats.get("slots")
+        return min(self.most_runs, int(measured)) if measured else self.most_runs
 
     def view(self) -> dict[str, Any]:
         """This worker in /healthz (rss_mb, busy, epochs_per_s... as the worker last reported)."""

@@ -21,9 +21,11 @@ from app.runner.active_run import ActiveRun, dumps
 from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.schedule import pick_due
+from app.runner.slots import FLOOR, EpochCost, slots_for
 from app.runner.spawn import give_back_free_memory, single_threaded_tensorflow, yield_to_the_web
 from app.share.spec import decode_weights, encode_weights
 
+DEFAULT_PACE = float(RunConfig.model_fields["pace"].default)  # epochs/s: a slot keeps FLOOR of it
 IDLE_WAIT = 0.05  # seconds: the longest a control waits for the loop
 FRAME_SHARE = 0.4  # of a core spent on frames at most before they are thinned
 STATS_EVERY = 1.0
@@ -56,6 +58,9 @@ class Worker:
         self.engine = engine
         self.max_fps = float(options.get("max_fps", 25))
         self.budget = float(options.get("budget", 900))
+        self.most_runs = int(options.get("slots", 16))  # KP_RUNS_PER_WORKER: the most runs it offers to take
+        self.epoch_cost = EpochCost()  # its own work per epoch, measured: the slots it offers (app/runner/slots.py)
+        self.measured_slots = bool(options.get("measured_slots", True))  # KP_MEASURED_SLOTS
         self.warm = [RunConfig(**c) for c in getattr(engine, "WARM_CONFIGS", ())]
         self.runs: dict[str, ActiveRun] = {}
         self.landscapes = LandscapeKeeper()  # each run's weight path, for its loss landscape
@@ -254,11 +259,15 @@ class Worker:
         import psutil
 
         elapsed = now - self.window_start
+        self.epoch_cost.observe(self.busy, self.epochs)
+        cost = self.epoch_cost.seconds
         self.send(("stats", {
             "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
             "busy": round(self.busy / elapsed, 3),
             "epochs_per_s": round(self.epochs / elapsed, 1),
             "frame_ms": round(self.frame_cost * 1000, 2),
             "compiled": len(self.cache),  # architectures compiled in this process
+            "slots": slots_for(cost if self.measured_slots else None, FLOOR * DEFAULT_PACE, self.most_runs),
+            **({"epoch_ms": round(cost * 1000, 3)} if cost else {}),  # its work per epoch, once measured
         }))
         self.busy, self.epochs, self.window_start = 0.0, 0, now

@@ -42,7 +42,7 @@ def cohort(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("faults")
     server = RedisServer(tmp)
     env = {"KP_RUNNER": "celery", "KP_REDIS_URL": server.url, "KP_WORKER_TIMEOUT": "10", "KP_QUEUE_SIZE": str(QUEUE),
-           "KP_RUNS_PER_WORKER": str(SLOTS), "KP_RUNS_PER_CLIENT": "0",
+           "KP_RUNS_PER_WORKER": str(SLOTS), "KP_MEASURED_SLOTS": "false", "KP_RUNS_PER_CLIENT": "0",
            "KP_RATE_LIMIT": "100000 per minute", "KP_CONNECT_TIMEOUT": "60", "KP_DISCONNECT_GRACE": "15"}
     worker = CeleryWorker(tmp, env, concurrency=WORKERS)
     state = {"redis": server, "worker": worker, "tmp": tmp, "webs": []}

@@ -38,7 +38,7 @@ FIGURES: dict[str, dict] = {}
 
 @pytest.fixture(scope="module")
 def runner():
-    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE,
+    settings = RunnerSettings(workers=WORKERS, runs_per_worker=SLOTS, queue_size=QUEUE, measured_slots=False,
                               worker_max_runs=10_000, connect_timeout=60, disconnect_grace=60)
     runner = EmbeddedRunner(settings)
     wait_until(lambda: full(runner), 300, 0.2, "two warm workers")

@@ -28,6 +28,7 @@ WARM_WITHIN = 240  # seconds for a gunicorn worker to warm its training pool on 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     server = LiveServer(tmp_path_factory.mktemp("webkill"), KP_WORKERS="1", KP_RUNS_PER_WORKER=str(SLOTS),
+                        KP_MEASURED_SLOTS="false",
                         KP_QUEUE_SIZE=str(QUEUE), KP_RUNS_PER_CLIENT="0",
                         KP_STREAMS_PER_CLIENT="0", KP_RATE_LIMIT="100000 per minute",
                         KP_CONNECT_TIMEOUT="60", KP_DISCONNECT_GRACE="15")

@@ -1,0 +1,55 @@
+"""How many runs a training process takes at once: from what an epoch costs it, measured, not a fixed number.
+
+A slot is a run the process can train at FLOOR of the default pace at least. What that costs depends on the
+network (a 6 × 8 network's epoch costs ~3× a Day-65 one), on the frames the run's viewers ask for and on the
+machine (another busy process halves a core). The training loop measures its own work per epoch (training,
+frames, starts, controls: everything between two waits, in wall time, so a core shared with others counts as
+less) and offers as many slots as fill SHARE of its core at that pace, between LEAST and the operator's
+KP_RUNS_PER_WORKER. Up to there runs share the core and slow down together (a class degrades evenly); a run past
+them waits in the queue with its position shown, rather than every run of the process falling below FLOOR of its
+pace. Sized for the full default pace instead, a class of 30 on 2 cores queued most runs (first frame p95 8 s)
+while the cores still had room (docs/performance.md, "Slots from measured cost").
+Pure rules: the loop (app/runner/worker.py) feeds EpochCost and reports slots_for; the admission of either
+backend reads the figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SHARE = 0.85  # of a core filled at the slot's pace; the rest absorbs new runs' first frames and bursts
+FLOOR = 0.5  # of the default pace every admitted run keeps at least
+LEAST = 2  # slots offered however slow the process measures
+DECAY = 0.7  # per one-second window: what an older window still weighs (after ~10 s, a few per cent)
+MIN_EPOCHS = 3.0  # decayed epochs before the estimate counts: a process idle for ~10 s forgets its cost
+
+
+@dataclass
+class EpochCost:
+    """Seconds of the loop's work per epoch over its recent one-second windows, older windows weighing less.
+
+    Thin windows count for what they hold, so a process that trained a costly network and then a few cheap runs
+    learns the cheap cost; an idle process forgets (`seconds` None) and offers every slot again.
+    """
+
+    busy: float = 0.0  # decayed seconds of work
+    epochs: float = 0.0  # decayed epochs
+
+    def observe(self, busy_seconds: float, epochs: int) -> None:
+        """One window's figures: seconds of work and epochs trained."""
+        self.busy = DECAY * self.busy + max(0.0, busy_seconds)
+        self.epochs = DECAY * self.epochs + max(0, epochs)
+
+    @property
+    def seconds(self) -> float | None:
+        """Seconds of work per epoch, or None while too few epochs are in view."""
+        return self.busy / self.epochs if self.epochs >= MIN_EPOCHS else None
+
+
+def slots_for(seconds_per_epoch: float | None, pace: float, most: int, least: int = LEAST,
+              share: float = SHARE) -> int:
+    """Runs at `pace` epochs/s that fill `share` of a core at this cost, within [least, most]; `most` until
+    the cost is measured (a fresh process takes what the operator allows)."""
+    if seconds_per_epoch is None or seconds_per_epoch <= 0 or pace <= 0:
+        return most
+    return max(min(least, most), min(most, int(share / (pace * seconds_per_epoch))))
