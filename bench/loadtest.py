@@ -149,6 +149,14 @@ class Services:
         out["pss_total"] = round(pss / 2**20, 1)
         return out
 
+    def capacity(self) -> dict[str, Any]:
+        """The training processes' slots (measured: app/runner/slots.py) and CPU ms per epoch, from /healthz."""
+        try:
+            workers = requests.get(self.url + "/healthz", timeout=5).json()["workers"]
+        except (requests.RequestException, ValueError, KeyError):
+            return {}
+        return {"slots": [w.get("slots") for w in workers], "epoch_ms": [w.get("epoch_ms") for w in workers]}
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used by each group of processes since it started, as last sampled (every 2 s)."""
         out: dict[str, float] = {}
@@ -226,6 +234,7 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             crowd = [Learner(services.url, SHORT if runs else PRESET, limit, frames, budget) for _ in range(learners)]
             rss: list[dict[str, Any]] = [{"t": 0.0, "runs_ended": 0, **services.rss_mb()}]
             cpu0, own0 = services.cpu_seconds(), os.times()
+            slots: list[dict[str, Any]] = []
             t0 = time.monotonic()
             for learner in crowd:
                 learner.start()
@@ -237,6 +246,7 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
             while any(thread.is_alive() for thread in busy) and time.monotonic() - t0 < limit + 180:
                 done = sum(learner.runs - learner.lost for learner in crowd)
                 rss.append({"t": round(time.monotonic() - t0, 1), "runs_ended": done, **services.rss_mb()})
+                slots.append({"t": rss[-1]["t"], **services.capacity()})
                 time.sleep(2)
             rss.append({"t": round(time.monotonic() - t0, 1), "runs_ended": done, **services.rss_mb()})
             own = os.times()
@@ -246,7 +256,7 @@ def run_scenario(name: str, backend: str, learners: int, seconds: float, process
         finally:
             services.stop()
     extra = {"seconds": seconds, "processes": services.processes, "frames": frames or "default",
-             "warm_pool": warm_pool, "cpu_seconds": cpu}
+             "warm_pool": warm_pool, "cpu_seconds": cpu, "slots": slots}
     if viewer is not None:
         extra.update(viewer.result or {"page_error": "the page learner did not finish"})
     if runs:

@@ -61,7 +61,7 @@ def test_a_process_told_to_keep_fixed_slots_offers_them_all():
         out = Out()
         out.sent = []
         worker = Worker(0, None, out, Cache(), object(), {"slots": 8, "measured_slots": measured})
-        worker.busy, worker.epochs = 0.9, 30  # 30 ms an epoch: two runs fill half the default pace
+        worker.cpu, worker.epochs = 0.9, 30  # 30 ms of CPU an epoch: two runs fill half the default pace
         worker._report(worker.window_start + 1.0)
         assert out.sent[-1][1]["slots"] == slots
 

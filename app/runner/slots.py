@@ -1,14 +1,15 @@
 """How many runs a training process takes at once: from what an epoch costs it, measured, not a fixed number.
 
 A slot is a run the process can train at FLOOR of the default pace at least. What that costs depends on the
-network (a 6 × 8 network's epoch costs ~3× a Day-65 one), on the frames the run's viewers ask for and on the
-machine (another busy process halves a core). The training loop measures its own work per epoch (training,
-frames, starts, controls: everything between two waits, in wall time, so a core shared with others counts as
-less) and offers as many slots as fill SHARE of its core at that pace, between LEAST and the operator's
-KP_RUNS_PER_WORKER. Up to there runs share the core and slow down together (a class degrades evenly); a run past
-them waits in the queue with its position shown, rather than every run of the process falling below FLOOR of its
-pace. Sized for the full default pace instead, a class of 30 on 2 cores queued most runs (first frame p95 8 s)
-while the cores still had room (docs/performance.md, "Slots from measured cost").
+network (a 6 × 8 network's epoch costs ~3× a Day-65 one) and on the frames the run's viewers ask for. The
+training loop measures its process's CPU time per epoch (training, frames, starts, controls: everything between
+two waits; TensorFlow computes in threads of its own, so the process's time, not the loop thread's) and offers
+as many slots as fill SHARE of a core at that pace, between LEAST and the operator's KP_RUNS_PER_WORKER. Up to
+there runs share the core and slow down together (a class degrades evenly); a run past them waits in the queue
+with its position shown, rather than every run of the process falling below FLOOR of its pace. CPU time, not
+wall time: measured in wall time, the Celery loop's Redis round trips and a core shared with the web process
+counted as cost, and a class of 30 queued while the cores had room; sized for the full default pace, likewise
+(docs/performance.md, "Slots from measured cost").
 Pure rules: the loop (app/runner/worker.py) feeds EpochCost and reports slots_for; the admission of either
 backend reads the figure.
 """
@@ -32,11 +33,11 @@ class EpochCost:
     learns the cheap cost; an idle process forgets (`seconds` None) and offers every slot again.
     """
 
-    busy: float = 0.0  # decayed seconds of work
+    busy: float = 0.0  # decayed CPU seconds of work
     epochs: float = 0.0  # decayed epochs
 
     def observe(self, busy_seconds: float, epochs: int) -> None:
-        """One window's figures: seconds of work and epochs trained."""
+        """One window's figures: CPU seconds of the loop's work and epochs trained."""
         self.busy = DECAY * self.busy + max(0.0, busy_seconds)
         self.epochs = DECAY * self.epochs + max(0, epochs)
 

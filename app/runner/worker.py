@@ -66,7 +66,8 @@ class Worker:
         self.landscapes = LandscapeKeeper()  # each run's weight path, for its loss landscape
         self.exiting = False
         self.frame_cost = 0.002  # seconds, running average
-        self.busy = 0.0
+        self.busy = 0.0  # wall seconds of work in this window
+        self.cpu = 0.0  # CPU seconds of this process in this window (TF computes in its own threads): slots
         self.window_start = time.monotonic()
         self.epochs = 0
         self.compiler = CompileAhead(getattr(cache, "has", lambda config: True), self._prepare, cache.adopt,
@@ -98,7 +99,7 @@ class Worker:
                 self.compiler.close()
                 self.send(("bye",))
                 return
-            start = time.monotonic()
+            start, cpu = time.monotonic(), time.process_time()
             self._check_budgets(start)
             run = self._due(start)
             if run is not None:
@@ -107,6 +108,7 @@ class Worker:
                 self._prewarm()
             end = time.monotonic()
             self.busy += end - start
+            self.cpu += time.process_time() - cpu
             if end - self.window_start >= STATS_EVERY:
                 self._report(end)
 
@@ -259,7 +261,7 @@ class Worker:
         import psutil
 
         elapsed = now - self.window_start
-        self.epoch_cost.observe(self.busy, self.epochs)
+        self.epoch_cost.observe(self.cpu, self.epochs)
         cost = self.epoch_cost.seconds
         self.send(("stats", {
             "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
@@ -270,4 +272,4 @@ class Worker:
             "slots": slots_for(cost if self.measured_slots else None, FLOOR * DEFAULT_PACE, self.most_runs),
             **({"epoch_ms": round(cost * 1000, 3)} if cost else {}),  # its work per epoch, once measured
         }))
-        self.busy, self.epochs, self.window_start = 0.0, 0, now
+        self.busy, self.cpu, self.epochs, self.window_start = 0.0, 0.0, 0, now
