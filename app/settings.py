@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # Training runner (app/runner/).
     runner: str = Field("embedded", pattern="^(embedded|celery)$", description="`celery`: the scale-out backend")
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="training worker processes")
-    runs_per_worker: int = Field(24, ge=1, description="the most runs one worker interleaves (fewer when measured)")
+    runs_per_worker: int = Field(32, ge=1, description="the most runs one worker interleaves (fewer when measured)")
     measured_slots: bool = Field(True, description="a worker takes fewer runs than KP_RUNS_PER_WORKER when its "
                                  "measured work per epoch says they would fall below half the default pace")
     queue_size: int = Field(16, ge=0, description="runs that may wait for a slot before 429")

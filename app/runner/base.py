@@ -51,7 +51,7 @@ class RunnerSettings:
     """Limits of the runner; each is a field of app/settings.py (the KP_* variable in the comment)."""
 
     workers: int = os.cpu_count() or 1  # KP_WORKERS: training worker processes
-    runs_per_worker: int = 24  # KP_RUNS_PER_WORKER: the most runs one worker interleaves (app/runner/slots.py)
+    runs_per_worker: int = 32  # KP_RUNS_PER_WORKER: the most runs one worker interleaves (app/runner/slots.py)
     measured_slots: bool = True  # KP_MEASURED_SLOTS: fewer runs when the measured cost says so (false: fixed)
     queue_size: int = 16  # KP_QUEUE_SIZE: runs that may wait for a slot before 429
     run_max_seconds: float = 900.0  # KP_RUN_MAX_SECONDS: wall-time budget of a run
