@@ -108,7 +108,8 @@ class Worker:
                 self._prewarm()
             end = time.monotonic()
             self.busy += end - start
-            self.cpu += time.process_time() - cpu
+            if run is not None:  # an epoch's work; the idle-time landscape tracing is not (it skewed the slots)
+                self.cpu += time.process_time() - cpu
             if end - self.window_start >= STATS_EVERY:
                 self._report(end)
 
