@@ -8,6 +8,7 @@ Importing this module imports no TensorFlow: each prefork child imports and warm
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
@@ -17,6 +18,38 @@ from app.runner import redis_state
 from app.settings import current
 
 RUN_TASK = "kp.run"
+log = logging.getLogger("kp.celery")
+
+
+def survive_a_lost_broker_on_close() -> None:
+    """Keep the worker alive when kombu cannot put back unacknowledged runs over a connection already gone.
+
+    kombu 5.7's Redis channel, closed after the consumer lost its broker (Redis restarted), puts back the messages
+    it had not acknowledged through a connection the consumer has already released, and raises AttributeError;
+    the worker's main process then stops ("Unrecoverable error") and no run trains until someone restarts it (the
+    Redis-restart drill, tests/faults/test_celery_faults.py, when a task was waiting for a slot at that moment).
+    Nothing is lost by going on: Redis itself keeps unacknowledged messages and re-delivers them after the
+    visibility timeout, and a Redis restarted empty has lost them anyway. So the failure is logged and the close
+    goes on; Celery reconnects as it does after any broker loss.
+    """
+    from kombu.transport.virtual.base import QoS
+
+    original = QoS.restore_unacked_once
+    if getattr(original, "kp_guarded", False):
+        return
+
+    def restore_unacked_once(self: Any, stderr: Any = None) -> Any:
+        try:
+            return original(self, stderr)
+        except AttributeError:
+            log.warning("the broker connection is gone: unacknowledged runs are left to Redis' re-delivery")
+            return None
+
+    restore_unacked_once.kp_guarded = True  # type: ignore[attr-defined]
+    QoS.restore_unacked_once = restore_unacked_once
+
+
+survive_a_lost_broker_on_close()
 
 celery = Celery("keras_playground", broker=redis_state.url())
 celery.conf.update(
