@@ -178,9 +178,20 @@ class RedisState:
         return self.r.hgetall(run_key(run_id))
 
     def announce_positions(self) -> None:
-        """Each queued run hears its place in the queue (after a run left it)."""
-        for i, run_id in enumerate(self.r.lrange(QUEUE, 0, -1), start=1):
-            if self.r.hget(run_key(run_id), "position") != str(i) and self.set_fields(run_id, position=i):
+        """Each queued run hears its place in the queue (after a run left it).
+
+        The queued runs' known positions are read in one round trip: called by every admission, one read per
+        queued run made a class's burst of 30 starts cost ~n² round trips, each waiting for the GIL behind the
+        process's training thread (the Celery backend's first-frame p95, docs/performance.md).
+        """
+        queued = self.r.lrange(QUEUE, 0, -1)
+        if not queued:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        for run_id in queued:
+            pipe.hget(run_key(run_id), "position")
+        for i, (run_id, known) in enumerate(zip(queued, pipe.execute(), strict=True), start=1):
+            if known != str(i) and self.set_fields(run_id, position=i):
                 self.add_json(run_id, "queued", {"position": i})
 
 
