@@ -75,6 +75,7 @@ class Services:
 
     def __init__(self, backend: str, tmp: str, processes: int | None = None) -> None:
         self.procs: list[subprocess.Popen] = []
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (group, CPU seconds so far): kept for processes that ended
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "KP_ACCESS_LOG": "",
@@ -125,7 +126,6 @@ class Services:
         mapped by every training process and in each one's RSS) counted once."""
         out: dict[str, float] = {}
         pss = 0
-        self.cpu = getattr(self, "cpu", {})  # pid -> (group, CPU seconds so far): kept for processes that ended
         for name, proc, children in (("web", self.web, False), ("training", self.web, True),
                                      ("training", getattr(self, "workers", None), None),
                                      ("redis", getattr(self, "redis", None), False)):
@@ -160,7 +160,7 @@ class Services:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used by each group of processes since it started, as last sampled (every 2 s)."""
         out: dict[str, float] = {}
-        for group, seconds in getattr(self, "cpu", {}).values():
+        for group, seconds in self.cpu.values():
             out[group] = round(out.get(group, 0.0) + seconds, 1)
         return out
 

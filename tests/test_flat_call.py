@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from app.config.lessons import DAY65
 from app.config.run_config import RunConfig
-from app.engine.compiled import FlatCall, compile_model
+from app.engine.compiled import FlatCall
 from app.engine.seeds import batch_order
 from app.engine.trainer import Trainer
 
@@ -41,9 +41,8 @@ def _assert_same(a, b) -> None:
 ], ids=["day65", "adam_batchnorm_dropout_l2"])
 def test_the_flat_epoch_call_trains_exactly_as_the_tf_function(overrides) -> None:
     config = RunConfig(**overrides)
-    compiled = compile_model(config)
-    trainer = Trainer(config, None)
-    trainer.compiled = compiled
+    trainer = Trainer(config, None)  # its own compiled model, not shared through a cache
+    compiled = trainer.compiled
     start = compiled.save_state()
     assert len(start) >= 2  # float32 and int64 parts: more than one state tensor to flatten in order
 

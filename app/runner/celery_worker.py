@@ -243,7 +243,7 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
     A full process waits for a slot. A process busier than the least-loaded other one waits up to
     BALANCE_WAIT first: Celery hands tasks to idle processes, so meanwhile new runs go elsewhere.
     """
-    store, s = _store(), STATE["settings"]
+    store = _store()
     r = store.r
     waited_from = time.monotonic()
     other: int | None = None
@@ -260,7 +260,7 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
         if now - checked > 0.2:
             other, checked = _least_other_load(r), now
         balanced = other is None or load <= other or now - waited_from > BALANCE_WAIT
-        if load < min(s.runs_per_worker, int(STATE["stats"].get("slots") or s.runs_per_worker)) and balanced:
+        if load < int(STATE["stats"]["slots"]) and balanced:  # the loop's measured slots (app/runner/slots.py)
             break
         time.sleep(0.05)
     worker = STATE["key"][len(redis_state.WORKER_PREFIX):]

@@ -146,7 +146,7 @@ class EmbeddedRunner(LandscapeRequests, Supervision, Runner):
                     "active": sum(len(w.runs) for w in workers),
                     "queued": len(self._queue),
                     "completed": self._completed,
-                    "capacity": sum(w.slots for w in workers if w.accepting),  # measured: app/runner/slots.py
+                    "capacity": self._capacity(),
                     "queue_size": self.settings.queue_size,
                 },
                 "frames_total": FRAMES.value,

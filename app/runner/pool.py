@@ -77,8 +77,8 @@ class WorkerHandle:
 
     @property
     def slots(self) -> int:
-        """Runs it takes at once: what its loop measures it can train at the default pace (app/runner/slots.py),
-        never more than KP_RUNS_PER_WORKER; that number until its first measurement."""
+        """Runs it takes at once: what its loop measures it can keep at half the default pace or better
+        (app/runner/slots.py), never more than KP_RUNS_PER_WORKER; that number until its first measurement."""
         measured = self.stats.get("slots")
         return min(self.most_runs, int(measured)) if measured else self.most_runs
 

@@ -18,6 +18,7 @@ from typing import Any
 from app.config.run_config import RunConfig
 from app.runner import messages as stream_text
 from app.runner.active_run import ActiveRun, dumps
+from app.runner.base import RunnerSettings
 from app.runner.compile_ahead import STOPPED_BEFORE_START, CompileAhead
 from app.runner.landscape_keeper import LandscapeKeeper
 from app.runner.schedule import pick_due
@@ -58,7 +59,7 @@ class Worker:
         self.engine = engine
         self.max_fps = float(options.get("max_fps", 25))
         self.budget = float(options.get("budget", 900))
-        self.most_runs = int(options.get("slots", 16))  # KP_RUNS_PER_WORKER: the most runs it offers to take
+        self.most_runs = int(options.get("slots", RunnerSettings.runs_per_worker))  # the most it offers to take
         self.epoch_cost = EpochCost()  # its own work per epoch, measured: the slots it offers (app/runner/slots.py)
         self.measured_slots = bool(options.get("measured_slots", True))  # KP_MEASURED_SLOTS
         self.warm = [RunConfig(**c) for c in getattr(engine, "WARM_CONFIGS", ())]
