@@ -16,8 +16,9 @@ from tests.sse_client import parse
 
 # Short runs of the warm default network as fast as the core allows: a run in flight at a fault ends in a second,
 # not at a pace's 1.5 s, and no run needs a network compiled (a copy takes ~10 s on a 2-core machine at load 20).
-# 200 epochs (~0.1-0.5 s): at 60, once an epoch cost 0.5 ms, the runs seen training ended before the fault struck.
-SMALL = {"epochs": 200, "pace": "max"}
+# 1,000 epochs (~0.5-2 s, longer than a learner's THINK): at 200, once an epoch cost 0.5 ms, a class of six was
+# mostly between runs, and a drill could strike with no run in flight (seen in CI: in_flight_at_fault 0).
+SMALL = {"epochs": 1000, "pace": "max"}
 # The run a drill kills "mid-run": long enough to be certainly training when its process is killed.
 LONG = {"epochs": 5000, "pace": 20}
 END_WITHIN = 30.0  # seconds after a fault by which every run must have ended (issue 25)
