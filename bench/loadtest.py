@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from loadtest_client import Learner, RunBudget  # noqa: E402
 from loadtest_page import PageLearner  # noqa: E402
+from resident import union_mb  # noqa: E402
 
 from app.config.lessons import DAY65  # noqa: E402  (no TensorFlow: app/config is plain Python)
 
@@ -121,11 +122,13 @@ class Services:
         return round(time.monotonic() - t0, 1), False
 
     def rss_mb(self) -> dict[str, float]:
-        """Resident memory (MB): the web process, the training processes, redis, and their total; and `pss_total`,
-        the sum of their proportional set sizes: what they use together, TensorFlow's shared library pages (~450 MB,
-        mapped by every training process and in each one's RSS) counted once."""
+        """Resident memory (MB): the web process, the training processes, redis, and their total; `pss_total`,
+        the sum of their proportional set sizes; `union_total`, their distinct physical pages: what they hold
+        together, TensorFlow's shared library pages (~440 MB, mapped by every training process and in each one's
+        RSS) counted once."""
         out: dict[str, float] = {}
         pss = 0
+        pids: list[int] = []
         for name, proc, children in (("web", self.web, False), ("training", self.web, True),
                                      ("training", getattr(self, "workers", None), None),
                                      ("redis", getattr(self, "redis", None), False)):
@@ -142,11 +145,15 @@ class Services:
                     self.cpu[p.pid] = (group, times.user + times.system)
                 rss = sum(i.rss for i in infos)
                 pss += sum(i.pss for i in infos)
+                pids += [p.pid for p in procs]
             except psutil.Error:
                 rss = 0
             out[name] = round(out.get(name, 0) + rss / 2**20, 1)
         out["total"] = round(sum(out.values()), 1)
         out["pss_total"] = round(pss / 2**20, 1)
+        union = union_mb(pids)  # each physical page once, exactly (bench/resident.py); None unless root
+        if union is not None:
+            out["union_total"] = union
         return out
 
     def capacity(self) -> dict[str, Any]:
@@ -176,6 +183,9 @@ class Services:
                 proc.wait(5)
 
 
+OPENING = 5.0  # seconds: the opening burst, when the whole class pressed play at once
+
+
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -189,6 +199,11 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
               extra: dict[str, Any]) -> dict[str, Any]:
     """The figures of one scenario from its learners and the memory samples."""
     first = [x for learner in crowd for x in learner.first_frame]
+    when = sorted(w for learner in crowd for w in learner.first_frame_when)
+    opened = when[0][0] if when else 0.0
+    settled = [latency for pressed, latency, *_ in when if pressed - opened > OPENING]
+    slowest = sorted(when, key=lambda w: -w[1])[:8]
+    slowest_settled = sorted((w for w in when if w[0] - opened > OPENING), key=lambda w: -w[1])[:8]
     per_fps = [learner.frames / learner.watch_seconds for learner in crowd if learner.watch_seconds]
     per_eps = [learner.epochs / learner.watch_seconds for learner in crowd if learner.watch_seconds]
 
@@ -210,6 +225,14 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
         "failed_requests": sum(learner.failed_requests for learner in crowd),
         "runs_that_saw_queue_position": sum(learner.saw_queue for learner in crowd),
         "first_frame_s": {"p50": percentile(first, 0.5), "p95": percentile(first, 0.95), "n": len(first)},
+        # after the opening burst (every learner pressing play in the same second), and the slowest runs: when
+        # they were pressed (s after the first), their wait, whether they saw a queue position, the POST's answer
+        "first_frame_after_opening_s": {"p95": percentile(settled, 0.95), "n": len(settled)},
+        "first_frame_slowest": [[round(p - opened, 2), round(latency, 3), queued, round(post, 3)]
+                                for p, latency, queued, post in slowest],
+        "first_frame_slowest_after_opening": [[round(p - opened, 2), round(latency, 3), queued, round(post, 3)]
+                                              for p, latency, queued, post in slowest_settled],
+        "post_answer_s": {"p50": percentile([w[3] for w in when], 0.5), "p95": percentile([w[3] for w in when], 0.95)},
         "frames_per_s_per_learner": spread(per_fps),
         "epochs_per_s_per_learner": spread(per_eps),
         "rss_mb_peak": peak,

@@ -76,6 +76,8 @@ class Learner(threading.Thread):
         self.max_runs = max_runs
         self.session = requests.Session()
         self.first_frame: list[float] = []
+        # (pressed at, seconds to a frame, queued, seconds to the POST's answer)
+        self.first_frame_when: list[tuple[float, float, bool, float]] = []
         self.frames = self.epochs = self.runs = self.rejected = self.errors = self.lost = self.failed_requests = 0
         self.saw_queue = 0  # runs whose stream showed a queue position
         self.rejected_by: Counter[str] = Counter()
@@ -96,6 +98,7 @@ class Learner(threading.Thread):
     def _one_run(self) -> None:
         t0 = time.monotonic()
         response = self.session.post(self.url + "/api/runs", json=self.config, timeout=60)
+        answered = time.monotonic() - t0
         if response.status_code == 429:
             self.rejected += 1
             errors = (response.json() or {}).get("errors") or [{}]
@@ -122,6 +125,7 @@ class Learner(threading.Thread):
                     self.session.post(f"{self.url}/api/runs/{run['id']}/stop", timeout=30)
         if count.first_frame_at is not None:
             self.first_frame.append(count.first_frame_at - t0)
+            self.first_frame_when.append((t0, count.first_frame_at - t0, count.queued > 0, answered))
         self.frames += count.frames
         self.epochs += count.epochs()
         self.saw_queue += count.queued > 0

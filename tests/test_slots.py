@@ -29,12 +29,26 @@ def test_the_epoch_cost_follows_recent_windows_and_an_idle_process_forgets_it():
     for _ in range(30):  # a costly network trains now: the estimate moves to its cost
         cost.observe(0.24, 12)
     assert cost.seconds == pytest.approx(0.02, rel=1e-3)
-    for _ in range(10):  # then only cheap runs, few epochs a window: thin windows count for what they hold
-        cost.observe(0.005, 10)
+    for _ in range(10):  # then only cheap runs: the older windows fade
+        cost.observe(0.05, 100)
     assert cost.seconds < 0.002
     for _ in range(15):  # idle: the process forgets, and offers every slot again
         cost.observe(0.0, 0)
     assert cost.seconds is None
+
+
+def test_a_burst_of_starts_over_a_few_epochs_is_no_evidence():
+    """A class presses play together: the first window holds a handful of epochs and many first frames (and, on
+    Celery, the process's own admissions). Measured from it, a process offered 4 slots, not 32."""
+    cost = EpochCost()
+    cost.observe(0.04, 6)  # 6.7 ms an epoch, over six epochs
+    assert cost.seconds is None and slots_for(cost.seconds, 30, 32) == 32
+    cost.observe(0.6, 900)  # the next window: the class trains
+    assert cost.seconds == pytest.approx((0.7 * 0.04 + 0.6) / (0.7 * 6 + 900)) and slots_for(cost.seconds, 30, 32) == 32
+    heavy = EpochCost()
+    for _ in range(2):  # a costly network is evidence within two windows, at a dozen epochs each
+        heavy.observe(0.24, 12)
+    assert heavy.seconds == pytest.approx(0.02) and slots_for(heavy.seconds, 30, 32) == LEAST
 
 
 def test_a_process_told_to_keep_fixed_slots_offers_them_all():

@@ -31,7 +31,12 @@ from app.settings import current
 
 log = logging.getLogger("kp.celery")
 HEARTBEAT_EVERY = 1.0
-BALANCE_WAIT = 0.5  # seconds a busier process holds a run back so an idler one can take the next
+# Seconds between two reads of the runs' control lists while runs train. Read every loop turn (every epoch) they
+# took a fifth of a busy process's loop in Redis round trips and most of Redis' CPU (docs/performance.md); a
+# pause or a slider's change 20 ms later is not seen.
+CONTROL_EVERY = 0.02
+BALANCE_WAIT = 0.25  # seconds a busier process holds a run back so an idler one can take the next
+BALANCE_SLACK = 2  # runs a process may train past the least-loaded other one before it holds a run back
 STATE: dict[str, Any] = {}  # this process: engine, cache, store, registry key, current run
 
 
@@ -118,30 +123,29 @@ class ProcessControl:
         self.inbox = inbox
         self.started: set[str] = set()  # runs whose start the loop has been given: only theirs are polled
         self.pending: list[tuple] = []
+        self.swept_at = 0.0  # when the runs' control lists were last read
+
+    def _from_inbox(self, timeout: float) -> bool:
+        """A run handed over by a task, waiting up to `timeout` s for one."""
+        try:
+            message = self.inbox.get(timeout=timeout) if timeout > 0 else self.inbox.get_nowait()
+        except queue.Empty:
+            return False
+        self.started.add(message[1])
+        self.pending.append(message)
+        return True
 
     def poll(self, timeout: float = 0.0) -> bool:
         STATE["loop_at"] = time.monotonic()  # the loop polls every turn: its runs' heartbeats go on
-        if self.pending:
-            return True
-        try:
-            message = self.inbox.get_nowait()
-        except queue.Empty:
-            message = None
-        if message is not None:
-            self.started.add(message[1])
-            self.pending.append(message)
+        if self.pending or self._from_inbox(0):
             return True
         keys = [redis_state.ctrl_key(run_id) for run_id in self.started]
+        now = time.monotonic()
         if not keys:
-            if timeout > 0:
-                try:
-                    message = self.inbox.get(timeout=timeout)
-                except queue.Empty:
-                    return False
-                self.started.add(message[1])
-                self.pending.append(message)
-                return True
-            return False
+            return self._from_inbox(timeout)
+        if now - self.swept_at < CONTROL_EVERY:  # controls were read moments ago: new runs only
+            return self._from_inbox(min(timeout, self.swept_at + CONTROL_EVERY - now))
+        self.swept_at = now
         if timeout <= 0.001:
             pipe = self.r.pipeline(transaction=False)
             for key in keys:
@@ -237,17 +241,27 @@ def _least_other_load(r: Any) -> int | None:
     return min(loads, default=None)
 
 
+def _balanced(load: int, other: int | None) -> bool:
+    """This process may take one more run: it trains at most BALANCE_SLACK more than the least-loaded other one.
+
+    Celery hands tasks to whichever child is idle, roughly in turn, and runs end unevenly. Holding a run back at
+    the first run of difference made every second admission of a class's opening burst wait (~0.2 s each) and a
+    steady class's runs wait 0.05-0.3 s; two runs of slack on ~15 cost no run its pace (a process keeps its
+    runs at the full default pace up to its measured slots), while a process handed run after run still leaves
+    them to an idler one.
+    """
+    return other is None or load <= other + BALANCE_SLACK
+
+
 def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
     """Admit one run to this process's loop (a task of app.runner.celery_app); returns once it is handed over.
 
-    A full process waits for a slot. A process busier than the least-loaded other one waits up to
+    A full process waits for a slot. A process busier than the least-loaded other one (`_balanced`) waits up to
     BALANCE_WAIT first: Celery hands tasks to idle processes, so meanwhile new runs go elsewhere.
     """
     store = _store()
     r = store.r
     waited_from = time.monotonic()
-    other: int | None = None
-    checked = 0.0
     while True:
         state = r.hget(redis_state.run_key(run_id), "state")
         if state != "queued":
@@ -256,11 +270,8 @@ def train(run_id: str, config: dict[str, Any], options: dict[str, Any]) -> None:
                 store.announce_positions()
             return  # stopped while queued, forgotten, or taken by another process (a re-sent or re-delivered task)
         load = len(STATE["owned"])
-        now = time.monotonic()
-        if now - checked > 0.2:
-            other, checked = _least_other_load(r), now
-        balanced = other is None or load <= other or now - waited_from > BALANCE_WAIT
-        if load < int(STATE["stats"]["slots"]) and balanced:  # the loop's measured slots (app/runner/slots.py)
+        if load < int(STATE["stats"]["slots"]) and (  # the loop's measured slots (app/runner/slots.py)
+                time.monotonic() - waited_from > BALANCE_WAIT or _balanced(load, _least_other_load(r))):
             break
         time.sleep(0.05)
     worker = STATE["key"][len(redis_state.WORKER_PREFIX):]

@@ -23,6 +23,10 @@ FLOOR = 0.5  # of the default pace every admitted run keeps at least
 LEAST = 2  # slots offered however slow the process measures
 DECAY = 0.7  # per one-second window: what an older window still weighs (after ~10 s, a few per cent)
 MIN_EPOCHS = 3.0  # decayed epochs before the estimate counts: a process idle for ~10 s forgets its cost
+# ... and enough work in view, of either kind: a window of a few epochs is no evidence (a burst of starts: the
+# class pressing play together, each new run's first frame, a Celery process admitting 15 runs on its CPU clock).
+EVIDENCE_CPU = 0.25  # decayed CPU seconds of work (a costly network: one or two windows), or
+EVIDENCE_EPOCHS = 100.0  # decayed epochs (a cheap one)
 
 
 @dataclass
@@ -43,8 +47,14 @@ class EpochCost:
 
     @property
     def seconds(self) -> float | None:
-        """Seconds of work per epoch, or None while too few epochs are in view."""
-        return self.busy / self.epochs if self.epochs >= MIN_EPOCHS else None
+        """Seconds of work per epoch, or None while too little work is in view.
+
+        Without the evidence rule a Celery process measured 6.7 ms an epoch in the first window of a class's
+        opening burst (its own admissions and the first frames over a handful of epochs), offered 4 slots instead
+        of 32 and held runs back ~1 s (docs/performance.md)."""
+        if self.epochs < MIN_EPOCHS or (self.busy < EVIDENCE_CPU and self.epochs < EVIDENCE_EPOCHS):
+            return None
+        return self.busy / self.epochs
 
 
 def slots_for(seconds_per_epoch: float | None, pace: float, most: int, least: int = LEAST,

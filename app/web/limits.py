@@ -71,9 +71,12 @@ def register(app: Flask) -> None:
     storage = settings.limits_storage or (redis_state.url() if celery else "memory://")
     rate = settings.rate_limit
     # swallow_errors: with its storage (Redis) down the rate limit lets requests through rather than raising;
-    # the routes that need Redis then answer 503 themselves (below).
+    # the routes that need Redis then answer 503 themselves (below). No X-RateLimit-* headers on every answer:
+    # the page never reads them, a 429 says the limit and Retry-After itself (_rate_breach), and with Redis as the
+    # storage they cost two more round trips per request (a tenth of the web process's time while a class of 30
+    # opened the page and pressed play together, docs/performance.md).
     limiter = Limiter(client_key, app=app, application_limits=[rate], storage_uri=storage, key_prefix="kp-limits",
-                      on_breach=_rate_breach, headers_enabled=True, swallow_errors=True)
+                      on_breach=_rate_breach, headers_enabled=False, swallow_errors=True)
     limiter.request_filter(lambda: request.path.startswith(EXEMPT))
     per_client = settings.runs_per_client
     shared = redis_state.connect(storage) if storage.startswith("redis") else None
@@ -139,7 +142,8 @@ _LOCK = threading.Lock()
 
 
 def _rate_breach(limit: RequestLimit) -> Response:
-    retry = max(1, math.ceil(limit.reset_at - time.time()))
+    # reset_at is rounded up to the next whole second: never more than the window itself
+    retry = max(1, min(math.ceil(limit.reset_at - time.time()), limit.limit.get_expiry()))
     return error_response(429, [{"field": "rate", "message": gettext(
         "Too many requests: at most %(limit)s; try again in %(s)s s.", limit=str(limit.limit), s=retry)}],
         {"Retry-After": str(retry)})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from redis.exceptions import RedisError
 
 from app.classes.hooks import class_check, class_control, class_observe, class_started, class_wall_shows
@@ -48,7 +49,16 @@ def healthz():
 
 @bp.get("/api/config")
 def config_info():
-    """Every setting described from RunConfig (kind, bounds, choices, label, help, live), and the page's lists."""
+    """Every setting described from RunConfig (kind, bounds, choices, label, help, live), and the page's lists.
+
+    The same for every learner in a language, and every page load asks for it: built once per language (a class
+    opening the page together cost the web process ~5 ms of schema building each, docs/performance.md)."""
+    return current_app.response_class(_config_body(str(get_locale())), mimetype="application/json")
+
+
+@functools.lru_cache(maxsize=8)
+def _config_body(locale: str) -> str:
+    """The /api/config document in `locale`, the request's own (gettext below translates into it)."""
     from app.config.fields import describe_fields  # imported here: this view is the only user in the web layer
 
     fields = describe_fields(RunConfig, live=LIVE_FIELDS)
@@ -58,7 +68,7 @@ def config_info():
         field["msgid"] = {"label": label, "help": help_text, "expect": expect}  # re-translated on a language switch
         field["label"], field["help"] = (gettext(label) if label else ""), (gettext(help_text) if help_text else "")
         field["expect"] = gettext(expect) if expect else ""
-    return jsonify({
+    return current_app.json.dumps({
         "fields": fields,
         "domain": list(datasets.DOMAIN),
         "defaults": RunConfig().model_dump(mode="json"),
@@ -74,7 +84,7 @@ def config_info():
         "losses": [{"name": n, "problem": p, "output": o} for n, (p, o) in LOSS_TABLE.items()],
         "auto_loss": auto_losses(),  # what loss "auto" trains with: the page's one source of that rule
         "same_start_data": list(DATA_FIELDS),  # what `init_from` takes over from its source run
-    })
+    }) + "\n"
 
 
 @bp.get("/api/losses")
