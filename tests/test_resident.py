@@ -21,7 +21,7 @@ MB = 2**20
 
 
 def test_pages_shared_after_a_fork_count_once_and_written_ones_twice():
-    block = np.ones(96 * MB // 8)  # 96 MB, every page touched
+    block = np.ones(256 * MB // 8)  # 256 MB, every page touched
     go, went = os.pipe()
     done, told = os.pipe()
     child = os.fork()
@@ -36,12 +36,12 @@ def test_pages_shared_after_a_fork_count_once_and_written_ones_twice():
         rss_sum = sum(psutil.Process(p).memory_info().rss for p in (me, child)) / MB
         alone, shared = union_mb([me]), union_mb([me, child])
         assert alone is not None and shared is not None, "frame numbers hidden: the tests run as root"
-        assert rss_sum - shared > 80  # the block counted twice by RSS, once here
-        assert shared - alone < 16  # the child adds little of its own
+        assert rss_sum - shared > 200  # the block counted twice by RSS, once here
+        assert shared - alone < 48  # the child adds little of its own (Python's own writes copy some pages)
         os.write(went, b"g")
         os.read(done, 1)
         written = union_mb([me, child])
-        assert 40 < written - shared < 64  # the 48 MB the child wrote are pages of its own
+        assert 100 < written - shared < 170  # the 128 MB the child wrote are pages of its own
     finally:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)
