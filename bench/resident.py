@@ -21,18 +21,30 @@ PFN_MASK = np.uint64((1 << 55) - 1)
 RANGE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) ")
 
 
+def resident_ranges(pid: int) -> list[tuple[int, int]]:
+    """The process's mappings (first page, end page) that hold resident pages, from /proc/<pid>/smaps.
+
+    A TensorFlow process reserves far more address space than it touches; walking only the resident mappings keeps
+    the read short (it holds the process's memory-map lock while it walks)."""
+    ranges, current = [], None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            match = RANGE.match(line)
+            if match is not None:
+                current = None if line.rstrip().endswith("[vsyscall]") else (
+                    int(match[1], 16) // PAGE, int(match[2], 16) // PAGE)
+            elif current is not None and line.startswith("Rss:") and int(line.split()[1]) > 0:
+                ranges.append(current)
+    return ranges
+
+
 def frames(pid: int) -> np.ndarray:
     """The page frame numbers of the process's resident pages (swapped-out and unmapped pages excluded)."""
     found = []
-    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb", buffering=0) as pagemap:
-        for line in maps:
-            match = RANGE.match(line)
-            if match is None or line.rstrip().endswith("[vsyscall]"):
-                continue
-            start, end = int(match[1], 16) // PAGE, int(match[2], 16) // PAGE
+    with open(f"/proc/{pid}/pagemap", "rb", buffering=0) as pagemap:
+        for start, end in resident_ranges(pid):
             pagemap.seek(start * 8)
-            raw = pagemap.read((end - start) * 8)
-            entries = np.frombuffer(raw, dtype=np.uint64)
+            entries = np.frombuffer(pagemap.read((end - start) * 8), dtype=np.uint64)
             present = entries[(entries & PRESENT) != 0] & PFN_MASK
             if present.size:
                 found.append(present)
