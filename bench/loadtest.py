@@ -242,6 +242,7 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
         "rejected_429": sum(learner.rejected for learner in crowd),
         "rejected_by": dict(sum((learner.rejected_by for learner in crowd), Counter())),
         "failed_requests": sum(learner.failed_requests for learner in crowd),
+        "failed_by": dict(sum((learner.failed_by for learner in crowd), Counter())),
         "runs_that_saw_queue_position": sum(learner.saw_queue for learner in crowd),
         "first_frame_s": {"p50": percentile(first, 0.5), "p95": percentile(first, 0.95), "n": len(first)},
         # after the opening burst (every learner pressing play in the same second), and the slowest runs: when

@@ -81,18 +81,21 @@ class Learner(threading.Thread):
         self.frames = self.epochs = self.runs = self.rejected = self.errors = self.lost = self.failed_requests = 0
         self.saw_queue = 0  # runs whose stream showed a queue position
         self.rejected_by: Counter[str] = Counter()
+        self.failed_by: Counter[str] = Counter()  # what each failed request was: status or exception
         self.watch_seconds = 0.0
 
     def run(self) -> None:
         try:
             self.session.get(self.url + "/api/config", timeout=30)  # the page's first load (and the cookie)
-        except requests.RequestException:
+        except requests.RequestException as exc:
             self.failed_requests += 1
+            self.failed_by[f"GET /api/config: {type(exc).__name__}"] += 1
         while time.monotonic() < self.until and (self.max_runs is None or self.max_runs.take()):
             try:
                 self._one_run()
-            except requests.RequestException:
+            except requests.RequestException as exc:
                 self.failed_requests += 1
+                self.failed_by[f"run: {type(exc).__name__}: {str(exc)[:80]}"] += 1
                 time.sleep(1)
 
     def _one_run(self) -> None:
@@ -108,6 +111,7 @@ class Learner(threading.Thread):
             return
         if response.status_code != 201:
             self.failed_requests += 1
+            self.failed_by[f"POST /api/runs: {response.status_code}"] += 1
             time.sleep(1)
             return
         run = response.json()
