@@ -22,31 +22,42 @@ log = logging.getLogger("kp.celery")
 
 
 def survive_a_lost_broker_on_close() -> None:
-    """Keep the worker alive when kombu cannot put back unacknowledged runs over a connection already gone.
+    """Keep the worker alive when kombu touches a channel whose broker connection is already gone.
 
-    kombu 5.7's Redis channel, closed after the consumer lost its broker (Redis restarted), puts back the messages
-    it had not acknowledged through a connection the consumer has already released, and raises AttributeError;
-    the worker's main process then stops ("Unrecoverable error") and no run trains until someone restarts it (the
-    Redis-restart drill, tests/faults/test_celery_faults.py, when a task was waiting for a slot at that moment).
-    Nothing is lost by going on: Redis itself keeps unacknowledged messages and re-delivers them after the
-    visibility timeout, and a Redis restarted empty has lost them anyway. So the failure is logged and the close
-    goes on; Celery reconnects as it does after any broker loss.
+    kombu 5.7's Redis channel, closed after the consumer lost its broker (Redis restarted), reaches Redis through
+    the connection it has already released and raises AttributeError, in two places: putting back the messages it
+    had not acknowledged (while it closes), and acknowledging or rejecting a message it delivered once the task
+    ends after the reconnect (task_acks_late: a task waiting for a slot at that moment). Either way the worker's
+    main process stopped ("Unrecoverable error") and no run trained until someone restarted it (the Redis-restart
+    drill, tests/faults/test_celery_faults.py; the acknowledgement in CI). Nothing is lost by going on: Redis itself
+    keeps unacknowledged messages and re-delivers them after the visibility timeout (the run's claim refuses a
+    run already handed over), and a Redis restarted empty has lost them anyway. So the failure is logged and the
+    worker goes on; Celery reconnects as it does after any broker loss.
     """
+    from kombu.transport import redis as kombu_redis
     from kombu.transport.virtual.base import QoS
 
-    original = QoS.restore_unacked_once
-    if getattr(original, "kp_guarded", False):
-        return
+    def guarded(owner: type, name: str, on_a_live_channel_too: bool) -> None:
+        original = getattr(owner, name)
+        if getattr(original, "kp_guarded", False):
+            return
 
-    def restore_unacked_once(self: Any, stderr: Any = None) -> Any:
-        try:
-            return original(self, stderr)
-        except AttributeError:
-            log.warning("the broker connection is gone: unacknowledged runs are left to Redis' re-delivery")
-            return None
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(self, *args, **kwargs)
+            except AttributeError:
+                if not on_a_live_channel_too and getattr(self.channel, "connection", None) is not None:
+                    raise  # a live channel: not this failure
+                log.warning("the broker connection is gone: unacknowledged runs are left to Redis' re-delivery")
+                return None
 
-    restore_unacked_once.kp_guarded = True  # type: ignore[attr-defined]
-    QoS.restore_unacked_once = restore_unacked_once
+        method.kp_guarded = True  # type: ignore[attr-defined]
+        method.__doc__ = original.__doc__
+        setattr(owner, name, method)
+
+    guarded(QoS, "restore_unacked_once", on_a_live_channel_too=True)  # runs while the channel closes
+    guarded(kombu_redis.QoS, "ack", on_a_live_channel_too=False)
+    guarded(kombu_redis.QoS, "reject", on_a_live_channel_too=False)
 
 
 survive_a_lost_broker_on_close()
