@@ -139,13 +139,13 @@ class ProcessControl:
         STATE["loop_at"] = time.monotonic()  # the loop polls every turn: its runs' heartbeats go on
         if self.pending or self._from_inbox(0):
             return True
-        keys = [redis_state.ctrl_key(run_id) for run_id in self.started]
-        now = time.monotonic()
-        if not keys:
+        if not self.started:
             return self._from_inbox(timeout)
+        now = time.monotonic()
         if now - self.swept_at < CONTROL_EVERY:  # controls were read moments ago: new runs only
             return self._from_inbox(min(timeout, self.swept_at + CONTROL_EVERY - now))
         self.swept_at = now
+        keys = [redis_state.ctrl_key(run_id) for run_id in self.started]
         if timeout <= 0.001:
             pipe = self.r.pipeline(transaction=False)
             for key in keys:
