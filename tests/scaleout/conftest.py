@@ -73,6 +73,16 @@ class CeleryWorker:
         self.log.close()
 
 
+@pytest.fixture()
+def redis_server(tmp_path):
+    """A redis-server of this test's own: empty at the start, stopped at the end."""
+    server = RedisServer(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def cohort(tmp_path_factory):
     """redis + 2 Celery training processes + gunicorn (KP_RUNNER=celery) with small limits for the tests."""

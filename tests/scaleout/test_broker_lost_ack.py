@@ -19,16 +19,6 @@ import pytest
 import redis
 
 import app.runner.celery_app  # noqa: F401  (installs the guard on import, as the worker does)
-from tests.scaleout.conftest import RedisServer
-
-
-@pytest.fixture()
-def server(tmp_path):
-    server = RedisServer(tmp_path)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def deliver(url: str) -> tuple[kombu.Connection, kombu.Message]:
@@ -51,18 +41,19 @@ def gone(channel) -> None:
 
 
 @pytest.mark.parametrize("end", ["ack", "reject"])  # a task that returned; a process lost before its hand-over
-def test_acknowledging_on_a_closed_channel_is_logged_not_raised(server, end, caplog: pytest.LogCaptureFixture):
-    connection, message = deliver(server.url)
-    assert redis.Redis.from_url(server.url).hlen("unacked") == 1
+def test_acknowledging_on_a_closed_channel_is_logged_not_raised(redis_server, end,
+                                                                caplog: pytest.LogCaptureFixture):
+    connection, message = deliver(redis_server.url)
+    assert redis.Redis.from_url(redis_server.url).hlen("unacked") == 1
     gone(message.channel)
     with caplog.at_level(logging.WARNING, logger="kp.celery"):
         getattr(message, end)()  # unguarded: AttributeError("'NoneType' object has no attribute 'client'")
     assert "re-delivery" in caplog.text
 
 
-def test_on_a_live_channel_acknowledging_still_removes_the_message(server):
-    connection, message = deliver(server.url)
-    r = redis.Redis.from_url(server.url)
+def test_on_a_live_channel_acknowledging_still_removes_the_message(redis_server):
+    connection, message = deliver(redis_server.url)
+    r = redis.Redis.from_url(redis_server.url)
     assert r.hlen("unacked") == 1
     message.ack()
     assert r.hlen("unacked") == 0

@@ -17,21 +17,15 @@ from app.runner import redis_state
 from app.runner.celery_worker import CONTROL_EVERY, ProcessControl
 from app.runner.redis_state import RedisState
 from tests.conftest import wait_until
-from tests.scaleout.conftest import RedisServer
 
 RUNS = ["sweep-a", "sweep-b", "sweep-c"]
 
 
 @pytest.fixture()
-def control(tmp_path):
-    server = RedisServer(tmp_path)
-    try:
-        store = RedisState(redis_state.connect(server.url))
-        pipe = ProcessControl(store, queue.SimpleQueue())
-        pipe.started.update(RUNS)  # three runs train in this process
-        yield pipe
-    finally:
-        server.stop()
+def control(redis_server):
+    pipe = ProcessControl(RedisState(redis_state.connect(redis_server.url)), queue.SimpleQueue())
+    pipe.started.update(RUNS)  # three runs train in this process
+    return pipe
 
 
 def push(pipe: ProcessControl, run_id: str, action: str, args: dict | None = None) -> None:
