@@ -219,9 +219,13 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
     first = [x for learner in crowd for x in learner.first_frame]
     when = sorted(w for learner in crowd for w in learner.first_frame_when)
     opened = when[0][0] if when else 0.0
-    settled = [latency for pressed, latency, *_ in when if pressed - opened > OPENING]
-    slowest = sorted(when, key=lambda w: -w[1])[:8]
-    slowest_settled = sorted((w for w in when if w[0] - opened > OPENING), key=lambda w: -w[1])[:8]
+    after_opening = [w for w in when if w[0] - opened > OPENING]
+    posts = [w[3] for w in when]
+
+    def slowest(rows: list[tuple[float, float, bool, float]]) -> list[list[Any]]:
+        """The eight slowest first frames: pressed (s after the first), wait, queued, the POST's answer."""
+        return [[round(p - opened, 2), round(latency, 3), queued, round(post, 3)]
+                for p, latency, queued, post in sorted(rows, key=lambda w: -w[1])[:8]]
     per_fps = [learner.frames / learner.watch_seconds for learner in crowd if learner.watch_seconds]
     per_eps = [learner.epochs / learner.watch_seconds for learner in crowd if learner.watch_seconds]
 
@@ -247,12 +251,11 @@ def summarize(name: str, backend: str, crowd: list[Learner], warm: float, rss: l
         "first_frame_s": {"p50": percentile(first, 0.5), "p95": percentile(first, 0.95), "n": len(first)},
         # after the opening burst (every learner pressing play in the same second), and the slowest runs: when
         # they were pressed (s after the first), their wait, whether they saw a queue position, the POST's answer
-        "first_frame_after_opening_s": {"p95": percentile(settled, 0.95), "n": len(settled)},
-        "first_frame_slowest": [[round(p - opened, 2), round(latency, 3), queued, round(post, 3)]
-                                for p, latency, queued, post in slowest],
-        "first_frame_slowest_after_opening": [[round(p - opened, 2), round(latency, 3), queued, round(post, 3)]
-                                              for p, latency, queued, post in slowest_settled],
-        "post_answer_s": {"p50": percentile([w[3] for w in when], 0.5), "p95": percentile([w[3] for w in when], 0.95)},
+        "first_frame_after_opening_s": {"p95": percentile([w[1] for w in after_opening], 0.95),
+                                        "n": len(after_opening)},
+        "first_frame_slowest": slowest(when),
+        "first_frame_slowest_after_opening": slowest(after_opening),
+        "post_answer_s": {"p50": percentile(posts, 0.5), "p95": percentile(posts, 0.95)},
         "frames_per_s_per_learner": spread(per_fps),
         "epochs_per_s_per_learner": spread(per_eps),
         "rss_mb_peak": peak,
